@@ -1,0 +1,127 @@
+"""Crop transforms: one affine matrix from a person box to the network input, and the warp that applies it.
+
+Convention (the package's, see docs/architecture.md): pixel coordinates are 0-based with pixel `i`'s centre
+at `i`, ordered `(x, y)`. A crop matrix `M` (3, 3) maps a point of the ORIGINAL image to the CROP:
+`[x_crop, y_crop, 1]^T = M @ [x_img, y_img, 1]^T`. The box centre lands on the crop centre
+`((W - 1) / 2, (H - 1) / 2)` and the box edges on the crop edges `-0.5` and `W - 0.5`, so a box of `w` pixels
+fills exactly the `W` crop pixels.
+
+Rotation: a positive `rotation_deg` turns the image content counter-clockwise as displayed (y points down),
+about the box centre. Flip: after scaling and rotation, the crop is mirrored horizontally, `x' = W - 1 - x`.
+
+The warp samples the source once, bilinearly, through `tf.raw_ops.ImageProjectiveTransformV3`, whose
+`transforms` map OUTPUT pixel `(x, y)` to the INPUT sampling point in the same integer-centre convention (checked in
+tests/ops/test_ops_affine.py), so it receives the inverse of `M`.
+"""
+import math
+
+import tensorflow as tf
+
+
+def _size_hw(output_size):
+    """Returns `(height, width)` from an int (square) or an `(height, width)` pair."""
+    if isinstance(output_size, int):
+        return output_size, output_size
+    height, width = output_size
+    return int(height), int(width)
+
+
+def fit_box_to_aspect(box_size, output_size):
+    """Grows a box so that its aspect ratio matches the output's, keeping the person's own aspect.
+
+    Args:
+      box_size: `(2,)` float box `[w, h]` in pixels.
+      output_size: int or `(height, width)` of the crop.
+
+    Returns:
+      `(2,)` float32 `[w, h]`, each side at least the input's, with `w / h == width / height`.
+    """
+    height, width = _size_hw(output_size)
+    box_size = tf.cast(box_size, tf.float32)
+    aspect = width / height
+    box_w = tf.maximum(box_size[0], box_size[1] * aspect)
+    box_h = tf.maximum(box_size[1], box_size[0] / aspect)
+    return tf.stack([box_w, box_h])
+
+
+def crop_transform(center, box_size, output_size, rotation_deg=0.0, flip=False):
+    """Builds the matrix that maps original-image pixels to crop pixels.
+
+    The box is first padded to the crop's aspect (`fit_box_to_aspect`), so the scale is isotropic.
+
+    Args:
+      center: `(2,)` box centre `[cx, cy]` in original-image pixels.
+      box_size: `(2,)` box size `[w, h]` in original-image pixels.
+      output_size: int or `(height, width)` of the crop.
+      rotation_deg: scalar, degrees, positive = counter-clockwise as displayed.
+      flip: scalar bool, mirror the crop horizontally.
+
+    Returns:
+      `(3, 3)` float32 matrix `M`, last row `[0, 0, 1]`.
+    """
+    height, width = _size_hw(output_size)
+    center = tf.cast(center, tf.float32)
+    box_w = fit_box_to_aspect(box_size, output_size)[0]
+    scale = width / box_w
+    theta = tf.cast(rotation_deg, tf.float32) * (math.pi / 180.0)
+    cos = tf.cos(theta) * scale
+    sin = tf.sin(theta) * scale
+    mirror = tf.where(tf.cast(flip, tf.bool), -1.0, 1.0)
+    # Linear part: mirror @ scale @ rotation; translation sends `center` to the crop centre.
+    a, b = mirror * cos, mirror * sin
+    c, d = -sin, cos
+    out_cx, out_cy = (width - 1) / 2.0, (height - 1) / 2.0
+    tx = out_cx - (a * center[0] + b * center[1])
+    ty = out_cy - (c * center[0] + d * center[1])
+    zero, one = tf.zeros([]), tf.ones([])
+    return tf.reshape(tf.stack([a, b, tx, c, d, ty, zero, zero, one]), [3, 3])
+
+
+def transform_points(matrix, points):
+    """Applies an affine `(3, 3)` matrix to points.
+
+    Args:
+      matrix: `(3, 3)` affine matrix (last row `[0, 0, 1]`).
+      points: `(..., 2)` points `(x, y)`.
+
+    Returns:
+      `(..., 2)` float32 transformed points.
+    """
+    matrix = tf.cast(matrix, tf.float32)
+    points = tf.cast(points, tf.float32)
+    return tf.linalg.matvec(matrix[:2, :2], points) + matrix[:2, 2]
+
+
+def invert_affine(matrix):
+    """Inverts an affine `(3, 3)` matrix in closed form; returns `(3, 3)` float32."""
+    matrix = tf.cast(matrix, tf.float32)
+    linear_inv = tf.linalg.inv(matrix[:2, :2])
+    translation = -tf.linalg.matvec(linear_inv, matrix[:2, 2])
+    top = tf.concat([linear_inv, translation[:, None]], axis=1)
+    return tf.concat([top, tf.constant([[0.0, 0.0, 1.0]])], axis=0)
+
+
+def warp_image(image, matrix, output_size, fill_value=0.0):
+    """Warps an image into the crop with one bilinear resampling.
+
+    Args:
+      image: `(H, W, C)` image of any real dtype.
+      matrix: `(3, 3)` image-to-crop matrix from `crop_transform`.
+      output_size: int or `(height, width)` of the crop.
+      fill_value: value of crop pixels that fall outside the image.
+
+    Returns:
+      `(height, width, C)` float32 crop.
+    """
+    height, width = _size_hw(output_size)
+    crop_to_image = invert_affine(matrix)
+    transforms = tf.reshape(crop_to_image, [9])[:8][None, :]
+    warped = tf.raw_ops.ImageProjectiveTransformV3(
+        images=tf.cast(image, tf.float32)[None],
+        transforms=transforms,
+        output_shape=tf.constant([height, width], tf.int32),
+        fill_value=tf.cast(fill_value, tf.float32),
+        interpolation="BILINEAR",
+        fill_mode="CONSTANT",
+    )
+    return warped[0]

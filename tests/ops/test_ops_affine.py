@@ -1,0 +1,80 @@
+"""Tests for integral_keras.ops.affine against cv2 and hand-computed references."""
+import cv2
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from integral_keras.ops import affine
+
+
+def _reference_matrix(center, box_w, out_w, out_h, angle, flip):
+    """Image->crop matrix built with cv2.getRotationMatrix2D (positive angle = counter-clockwise)."""
+    scale = out_w / box_w
+    m = np.vstack([cv2.getRotationMatrix2D(tuple(map(float, center)), angle, scale), [0, 0, 1]])
+    m[0, 2] += (out_w - 1) / 2 - center[0]
+    m[1, 2] += (out_h - 1) / 2 - center[1]
+    if flip:
+        m = np.array([[-1, 0, out_w - 1], [0, 1, 0], [0, 0, 1]]) @ m
+    return m
+
+
+def test_fit_box_to_aspect_pads_the_short_side():
+    np.testing.assert_allclose(affine.fit_box_to_aspect([100.0, 100.0], (200, 100)).numpy(), [100, 200])
+    np.testing.assert_allclose(affine.fit_box_to_aspect([60.0, 200.0], (64, 48)).numpy(), [150, 200])
+    np.testing.assert_allclose(affine.fit_box_to_aspect([300.0, 100.0], 64).numpy(), [300, 300])
+
+
+@pytest.mark.parametrize("angle,flip", [(0.0, False), (25.0, False), (-30.0, True), (90.0, True)])
+def test_crop_transform_matches_cv2_reference(angle, flip):
+    center, box = np.array([120.3, 80.7]), np.array([90.0, 60.0])
+    got = affine.crop_transform(center, box, (48, 64), angle, flip).numpy()
+    want = _reference_matrix(center, box_w=90.0, out_w=64, out_h=48, angle=angle, flip=flip)
+    np.testing.assert_allclose(got, want, atol=1e-4)
+
+
+def test_box_edges_land_on_crop_edges():
+    m = affine.crop_transform([50.0, 40.0], [20.0, 20.0], 10)
+    pts = affine.transform_points(m, [[40.0, 30.0], [60.0, 50.0], [50.0, 40.0]]).numpy()
+    np.testing.assert_allclose(pts, [[-0.5, -0.5], [9.5, 9.5], [4.5, 4.5]], atol=1e-5)
+
+
+def test_flip_mirrors_x_as_width_minus_one_minus_x():
+    args = ([50.0, 40.0], [32.0, 32.0], 16, 12.0)
+    plain = affine.transform_points(affine.crop_transform(*args, flip=False), [[47.0, 33.0]]).numpy()
+    flipped = affine.transform_points(affine.crop_transform(*args, flip=True), [[47.0, 33.0]]).numpy()
+    np.testing.assert_allclose(flipped, [[16 - 1 - plain[0, 0], plain[0, 1]]], atol=1e-5)
+
+
+def test_invert_affine_matches_numpy():
+    m = affine.crop_transform([10.0, 20.0], [30.0, 40.0], (64, 48), 17.0, True)
+    np.testing.assert_allclose(affine.invert_affine(m).numpy(), np.linalg.inv(m.numpy()), atol=1e-5)
+
+
+def test_warp_matches_cv2_warp_affine():
+    rng = np.random.default_rng(0)
+    image = cv2.GaussianBlur(rng.uniform(0, 255, (90, 120, 3)).astype(np.float32), (0, 0), 2.0)
+    m = affine.crop_transform([60.0, 45.0], [50.0, 70.0], (40, 32), 20.0, True).numpy()
+    got = affine.warp_image(image, m, (40, 32)).numpy()
+    want = cv2.warpAffine(image, m[:2], (32, 40), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    # Interior only: the two libraries blend the border with the fill value differently.
+    np.testing.assert_allclose(got[2:-2, 2:-2], want[2:-2, 2:-2], atol=0.5)
+
+
+def test_warp_puts_a_mark_on_its_transformed_point():
+    image = np.zeros((100, 140, 1), np.float32)
+    mark = np.array([81.0, 37.0])
+    image[36:39, 80:83] = 255.0
+    m = affine.crop_transform([70.0, 50.0], [60.0, 60.0], 64, -30.0, True)
+    crop = affine.warp_image(image, m, 64).numpy()[..., 0]
+    ys, xs = np.mgrid[:64, :64]
+    centroid = np.array([(crop * xs).sum(), (crop * ys).sum()]) / crop.sum()
+    expected = affine.transform_points(m, mark[None]).numpy()[0]
+    np.testing.assert_allclose(centroid, expected, atol=0.25)
+
+
+def test_warp_keeps_dtype_float32_and_fills_outside():
+    image = tf.fill([10, 10, 3], tf.constant(200, tf.uint8))
+    m = affine.crop_transform([5.0, 5.0], [40.0, 40.0], 20)  # box far larger than the image
+    crop = affine.warp_image(image, m, 20).numpy()
+    assert crop.dtype == np.float32 and crop.shape == (20, 20, 3)
+    assert crop[0, 0, 0] == 0.0 and crop[10, 10, 0] == pytest.approx(200.0)
