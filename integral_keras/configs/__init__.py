@@ -1,0 +1,3 @@
+"""Typed experiment configs (dataclasses, YAML, strict dotted overrides)."""
+from integral_keras.configs.base import Config, ConfigError
+from integral_keras.configs.model_config import ModelConfig
