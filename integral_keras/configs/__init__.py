@@ -1,3 +1,4 @@
 """Typed experiment configs (dataclasses, YAML, strict dotted overrides)."""
 from integral_keras.configs.base import Config, ConfigError
 from integral_keras.configs.model_config import ModelConfig
+from integral_keras.configs.data_config import DataConfig

@@ -1,4 +1,4 @@
-"""Keypoint helpers for the input pipeline: flip-pair swaps, crop membership, joint-set remapping.
+"""Keypoint helpers for the input pipeline: flip-pair swaps and joint-set remapping.
 
 Joint orders and flip pairs come from `integral_keras.data.skeletons`; nothing here redefines them.
 """
@@ -30,24 +30,6 @@ def swap_flip_pairs(values, flip_permutation):
       `(K, ...)` tensor, `out[k] = values[flip_permutation[k]]`.
     """
     return tf.gather(values, tf.constant(flip_permutation, tf.int32), axis=0)
-
-
-def inside_crop(points, output_size):
-    """Whether each point lies on a crop pixel, i.e. within `[-0.5, size - 0.5)` on both axes.
-
-    Args:
-      points: `(K, 2)` crop pixel coordinates `(x, y)`.
-      output_size: int or `(height, width)`.
-
-    Returns:
-      `(K,)` bool.
-    """
-    if isinstance(output_size, int):
-        height = width = output_size
-    else:
-        height, width = output_size
-    x, y = points[..., 0], points[..., 1]
-    return (x >= -0.5) & (x < width - 0.5) & (y >= -0.5) & (y < height - 0.5)
 
 
 def joint_index_map(source: str, target: str, aliases: Optional[Mapping[str, str]] = None) -> np.ndarray:

@@ -14,11 +14,6 @@ def test_swap_flip_pairs_swaps_mpii_pairs_and_is_an_involution():
     np.testing.assert_array_equal(keypoints.swap_flip_pairs(swapped, perm).numpy(), np.arange(16))
 
 
-def test_inside_crop_uses_pixel_extents():
-    pts = tf.constant([[-0.5, 0.0], [-0.51, 0.0], [63.49, 47.49], [63.5, 10.0], [10.0, 47.6]])
-    np.testing.assert_array_equal(keypoints.inside_crop(pts, (48, 64)).numpy(), [True, False, True, False, False])
-
-
 def test_joint_index_map_mpii_to_h36m_by_name():
     index = keypoints.joint_index_map("mpii", "h36m")
     h36m, mpii = skeletons.H36M.joint_names, skeletons.MPII.joint_names

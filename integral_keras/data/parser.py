@@ -1,0 +1,258 @@
+"""Turns one decoded example into a network input and its training targets (or evaluation metadata).
+
+Training (`Parser.parse_train`) follows the paper (Sun et al., ECCV 2018, Sec. 4): random scale (+-25 %),
+rotation (+-30 deg, with probability 0.6), translation (+-2 % of the box), horizontal flip (probability 0.5) and
+per-channel colour scaling. Geometry is one affine matrix (`integral_keras.ops.affine.crop_transform`): the image
+is resampled once and the joints go through the same matrix. A flip also swaps the skeleton's left/right pairs
+(image joints, visibility and depth alike). Of the 3D joints only the root-relative depth z is a target; it is
+unchanged by in-plane rotation, scaling and flipping (a flip would negate camera-space x, which no target uses). Targets come from `PoseCodec.encode`, which gives weight 0 to joints
+that are not visible or leave the crop.
+
+2D-only examples (`has_3d = 0`) get z target 0 with z weight 0, so they are shape-compatible with 3D models and add
+nothing to depth. For 3D heat-map methods (I1-I3 / H1-H3 with depth > 1) a 3D heat-map target is not defined for
+2D data: the codec zeroes the whole joint's volume weight, so such examples train only through the joint loss's
+x/y terms. Mixed 2D/3D training (the paper's Strategy 2) is therefore supported with joint-loss methods (`Istar`,
+and I1-I3 whose integral x/y loss still sees the 2D examples).
+
+Outputs are float32 RGB images in `[0, 255]` of the codec's input size; the model normalises them.
+"""
+from typing import Optional
+
+import tensorflow as tf
+
+from integral_keras.codecs import methods
+from integral_keras.codecs.pose_codec import PoseCodec
+from integral_keras.data import skeletons
+from integral_keras.ops import affine
+from integral_keras.ops import keypoints as keypoint_ops
+
+# Decoded keys copied unchanged into the evaluation metadata (docs/architecture.md, decoder output).
+EVAL_META_KEYS = (
+    "image_id", "filename", "dataset", "bbox", "center", "scale", "score", "keypoints_2d", "visible", "has_3d",
+    "keypoints_3d", "focal", "principal_point", "root_depth", "headbox", "subject", "action", "subaction",
+    "camera", "frame",
+)
+_PER_JOINT_KEYS = ("keypoints_2d", "visible", "keypoints_3d")
+_UINT31 = 2**31 - 1
+
+
+class Parser:
+    """Crops, augments and encodes decoded examples (`integral_keras.data.decoder.decode_example` output).
+
+    Args:
+      codec: a `PoseCodec`; its `input_size` is the crop size, its `num_joints` must match `skeleton`.
+      method: the training method (`R1`, `H1`-`H3`, `I1`-`I3`, `Istar`), selecting the targets.
+      skeleton: skeleton name of the model's joints.
+      source_skeleton: skeleton name of the records, when it differs (e.g. `mpii` 2D data for an `h36m`
+        model); joints are mapped by name and joints the source lacks get weight 0. None = `skeleton`.
+      num_stages: stages of a multi-stage model; stage `s < num_stages - 1` gets a copy of every target
+        under `<key>_stage{s}`.
+      scale_factor: box size multiplied by a factor from `[1 - f, 1 + f]`.
+      rotation_factor: rotation in degrees from `[-f, f]` ...
+      rotation_prob: ... applied with this probability.
+      translation_factor: centre shifted by up to `f` times the (aspect-padded) box size per axis.
+      flip_prob: probability of a horizontal flip.
+      color_factor: each RGB channel multiplied by a factor from `[1 - f, 1 + f]`.
+      fill_value: value of crop pixels outside the image.
+    """
+
+    def __init__(
+        self,
+        codec,
+        method: str,
+        skeleton: str,
+        source_skeleton: Optional[str] = None,
+        num_stages: int = 1,
+        scale_factor: float = 0.25,
+        rotation_factor: float = 30.0,
+        rotation_prob: float = 0.6,
+        translation_factor: float = 0.02,
+        flip_prob: float = 0.5,
+        color_factor: float = 0.2,
+        fill_value: float = 0.0,
+    ):
+        self.codec = codec
+        self.method = methods.check_method(method)
+        self.skeleton = skeletons.get_skeleton(skeleton)
+        self.source_skeleton = skeletons.get_skeleton(source_skeleton or skeleton)
+        if codec.num_joints != self.skeleton.num_joints:
+            raise ValueError(f"codec.num_joints={codec.num_joints} does not match skeleton {skeleton!r} "
+                             f"with {self.skeleton.num_joints} joints.")
+        if num_stages < 1:
+            raise ValueError(f"num_stages must be >= 1; got {num_stages}.")
+        self.num_stages = num_stages
+        self.scale_factor = scale_factor
+        self.rotation_factor = rotation_factor
+        self.rotation_prob = rotation_prob
+        self.translation_factor = translation_factor
+        self.flip_prob = flip_prob
+        self.color_factor = color_factor
+        self.fill_value = fill_value
+        self.input_size = codec.input_size
+        self._joint_map = None
+        if self.source_skeleton.name != self.skeleton.name:
+            self._joint_map = keypoint_ops.joint_index_map(self.source_skeleton.name, self.skeleton.name)
+
+    # Augmentation parameters.
+
+    def sample_augmentation(self, seed=None):
+        """Draws one example's augmentation parameters.
+
+        Args:
+          seed: `(2,)` int seed for stateless sampling (same seed, same parameters), or None for fresh randomness.
+
+        Returns:
+          Dict of float32 tensors: "scale" `()` (box size factor), "rotation" `()` degrees, "shift" `(2,)`
+          (fraction of the box size), "color" `(3,)` (per-channel factors), and bool "flip" `()`.
+        """
+        if seed is None:
+            seed = tf.random.uniform([2], maxval=_UINT31, dtype=tf.int64)
+        seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=6)
+
+        def uniform(index, shape=(), low=-1.0, high=1.0):
+            return tf.random.stateless_uniform(shape, seeds[index], minval=low, maxval=high)
+
+        rotate = uniform(2, low=0.0) < self.rotation_prob
+        return {
+            "scale": 1.0 + self.scale_factor * uniform(0),
+            "rotation": tf.where(rotate, self.rotation_factor * uniform(1), 0.0),
+            "shift": self.translation_factor * uniform(3, [2]),
+            "flip": uniform(4, low=0.0) < self.flip_prob,
+            "color": 1.0 + self.color_factor * uniform(5, [3]),
+        }
+
+    # Public parse functions.
+
+    def parse_train(self, decoded, seed=None):
+        """Randomly augments one example and encodes its targets.
+
+        Args:
+          decoded: dict from `decode_example` (one instance).
+          seed: optional `(2,)` int seed making the augmentation reproducible.
+
+        Returns:
+          `(image, labels)`: image `(H, W, 3)` float32 in `[0, 255]`; labels dict keyed like the model outputs
+          (see `target_keys`).
+        """
+        image, joints = self.augment(decoded, self.sample_augmentation(seed))
+        return image, self._labels(joints)
+
+    def parse_val(self, decoded):
+        """Deterministic crop (no augmentation) with targets, for a validation loss.
+
+        Returns:
+          `(image, labels)` as `parse_train`.
+        """
+        image, joints, _ = self._crop(decoded, self._identity_augmentation())
+        return image, self._labels(joints)
+
+    def parse_eval(self, decoded):
+        """Deterministic crop with everything needed to map predictions back to the original image.
+
+        Returns:
+          `(image, meta)`: image `(H, W, 3)` float32; meta dict with "crop_to_image" `(3, 3)` (maps crop pixels to
+          original-image pixels: `ops.affine.transform_points(meta["crop_to_image"], pred_px)`) and the decoded
+          `EVAL_META_KEYS` (ids, box, score, ground-truth joints, head box, camera, root depth, Human3.6M ids),
+          with joints expressed in the model's skeleton.
+        """
+        image, _, matrix = self._crop(decoded, self._identity_augmentation())
+        decoded = self._to_model_skeleton(decoded)
+        meta = {key: decoded[key] for key in EVAL_META_KEYS}
+        meta["crop_to_image"] = affine.invert_affine(matrix)
+        return image, meta
+
+    def target_keys(self):
+        """The label keys `parse_train` returns, e.g. `("joints",)` or `("heatmaps", "heatmaps_stage0", ...)`."""
+        keys = tuple(self.codec.target_shapes(self.method))
+        return keys + tuple(f"{key}_stage{s}" for s in range(self.num_stages - 1) for key in keys)
+
+    # Internals.
+
+    def augment(self, decoded, params):
+        """Applies given augmentation parameters (from `sample_augmentation`) to one example.
+
+        Returns:
+          `(image, joints)`: image `(H, W, 3)` float32 in `[0, 255]`; joints dict with "keypoints_px" `(K, 2)`
+          crop pixels, "visible" `(K,)`, "z_mm" `(K,)`, "has_3d" `()`.
+        """
+        image, joints, _ = self._crop(decoded, params)
+        image = tf.clip_by_value(image * params["color"], 0.0, 255.0)
+        return image, joints
+
+    def _identity_augmentation(self):
+        return {"scale": tf.constant(1.0), "rotation": tf.constant(0.0), "shift": tf.zeros([2]),
+                "flip": tf.constant(False)}
+
+    def _crop(self, decoded, params):
+        """Warps the image and transforms the joints; returns `(image, joints, image_to_crop matrix)`."""
+        decoded = self._to_model_skeleton(decoded)
+        box = affine.fit_box_to_aspect(decoded["scale"], self.input_size) * params["scale"]
+        center = tf.cast(decoded["center"], tf.float32) + params["shift"] * box
+        matrix = affine.crop_transform(center, box, self.input_size, params["rotation"], params["flip"])
+        image = affine.warp_image(decoded["image"], matrix, self.input_size, self.fill_value)
+        image.set_shape([*self.input_size, 3])
+
+        joints = {
+            "keypoints_px": affine.transform_points(matrix, decoded["keypoints_2d"]),
+            "visible": tf.cast(decoded["visible"], tf.float32),
+            # Root-relative depth is unchanged by in-plane rotation, scaling and a horizontal flip.
+            "z_mm": tf.cast(decoded["keypoints_3d"], tf.float32)[:, 2],
+        }
+        permutation = self.skeleton.flip_permutation()
+        joints = {key: tf.where(params["flip"], keypoint_ops.swap_flip_pairs(value, permutation), value)
+                  for key, value in joints.items()}
+        joints["has_3d"] = tf.cast(decoded["has_3d"], tf.float32)
+        return image, joints, matrix
+
+    def _to_model_skeleton(self, decoded):
+        """Checks K and maps per-joint fields from the source skeleton to the model's skeleton."""
+        decoded = dict(decoded)
+        num_source = self.source_skeleton.num_joints
+        for key, shape in (("keypoints_2d", [num_source, 2]), ("visible", [num_source]),
+                           ("keypoints_3d", [num_source, 3])):
+            decoded[key] = tf.convert_to_tensor(decoded[key], tf.float32)
+            if not decoded[key].shape.is_compatible_with(shape):
+                raise ValueError(f"decoded[{key!r}] has shape {decoded[key].shape}; skeleton "
+                                 f"{self.source_skeleton.name!r} of the records expects {shape}.")
+            decoded[key] = tf.ensure_shape(decoded[key], shape)
+        if self._joint_map is not None:
+            for key in _PER_JOINT_KEYS:
+                decoded[key] = keypoint_ops.remap_joints(decoded[key], self._joint_map)
+        return decoded
+
+    def _labels(self, joints):
+        targets = self.codec.encode(joints["keypoints_px"], joints["visible"], joints["z_mm"], joints["has_3d"],
+                                    method=self.method)
+        labels = dict(targets)
+        for stage in range(self.num_stages - 1):
+            labels.update({f"{key}_stage{stage}": value for key, value in targets.items()})
+        return labels
+
+
+
+def build_parser(model_config, data_config, source_skeleton: Optional[str] = None, codec=None) -> Parser:
+    """Builds a `Parser` from a `ModelConfig` and a `DataConfig`.
+
+    Args:
+      model_config: gives the method, joints, input / heat-map sizes, depth and stages.
+      data_config: gives the skeleton and the augmentation settings.
+      source_skeleton: skeleton of the records when it differs from `data_config.skeleton` (mixed 2D data).
+      codec: a `PoseCodec` to use; by default one built from `model_config`.
+    """
+    if codec is None:
+        codec = PoseCodec(model_config.num_joints, model_config.input_hw, model_config.heatmap_hw,
+                          depth=model_config.depth)
+    augmentation = data_config.augmentation
+    return Parser(
+        codec,
+        model_config.method,
+        data_config.skeleton,
+        source_skeleton=source_skeleton,
+        num_stages=model_config.num_stages,
+        scale_factor=augmentation.scale_factor,
+        rotation_factor=augmentation.rotation_factor,
+        rotation_prob=augmentation.rotation_prob,
+        translation_factor=augmentation.translation_factor,
+        flip_prob=augmentation.flip_prob,
+        color_factor=augmentation.color_factor,
+    )
