@@ -1,0 +1,113 @@
+"""Packed loss targets: training targets travelling together with their weights.
+
+Per-joint weights ride in the same tensor as the targets so that they pass
+through `model.fit` without extra plumbing (docs/architecture.md, "Targets and
+losses"):
+
+- heat maps `(..., H, W, K*D + K)`: the `K*D` target channels (channel `k*D + d`)
+  followed by `K` channels holding each joint's weight, constant over the map;
+- joints `(..., K, 2*C)`: `C` target coordinates followed by `C` per-coordinate
+  weights.
+
+`pack_*` use TensorFlow ops so they run inside `tf.data` graphs whatever the
+Keras backend is (they accept numpy input eagerly too). `unpack_*` only slice,
+so they work on numpy arrays and on the tensors of every Keras backend, and the
+losses use them.
+"""
+import tensorflow as tf
+
+
+def pack_heatmap_target(heatmaps, joint_weights):
+    """Appends each joint's weight to its heat-map target as constant channels.
+
+    Args:
+      heatmaps: `(..., H, W, K*D)` target maps.
+      joint_weights: `(..., K)` per-joint weights.
+
+    Returns:
+      `(..., H, W, K*D + K)` float32 tensor.
+    """
+    heatmaps = tf.cast(tf.convert_to_tensor(heatmaps), tf.float32)
+    joint_weights = tf.cast(tf.convert_to_tensor(joint_weights), tf.float32)
+    weight_shape = tf.concat(
+        [tf.shape(heatmaps)[:-1], tf.shape(joint_weights)[-1:]], axis=0
+    )
+    weight_maps = tf.broadcast_to(joint_weights[..., None, None, :], weight_shape)
+    return tf.concat([heatmaps, weight_maps], axis=-1)
+
+
+def pack_joint_target(joints, weights):
+    """Appends per-coordinate weights to joint targets.
+
+    Args:
+      joints: `(..., K, C)` target coordinates.
+      weights: `(..., K, C)` per-coordinate weights.
+
+    Returns:
+      `(..., K, 2*C)` float32 tensor.
+    """
+    joints = tf.cast(tf.convert_to_tensor(joints), tf.float32)
+    weights = tf.cast(tf.convert_to_tensor(weights), tf.float32)
+    return tf.concat([joints, weights], axis=-1)
+
+
+def _static_last_dim(tensor, what):
+    channels = tensor.shape[-1]
+    if channels is None:
+        raise ValueError(f"The last dimension of the {what} must be known statically.")
+    return int(channels)
+
+
+def unpack_heatmap_target(y_true, num_joints, depth=1):
+    """Splits a heat-map target into maps and per-joint weights.
+
+    Args:
+      y_true: `(..., H, W, K*D + K)` packed target, or `(..., H, W, K*D)` maps
+        without weights.
+      num_joints: K.
+      depth: D, the number of depth bins (1 for 2D).
+
+    Returns:
+      `(heatmaps, joint_weights)`: `(..., H, W, K*D)` and `(..., K)`;
+      `joint_weights` is None when `y_true` carries no weights (weight 1).
+
+    Raises:
+      ValueError: if the channel count is neither `K*D` nor `K*D + K`.
+    """
+    target_channels = num_joints * depth
+    channels = _static_last_dim(y_true, "heat-map target")
+    if channels == target_channels:
+        return y_true, None
+    if channels != target_channels + num_joints:
+        raise ValueError(
+            f"Heat-map target has {channels} channels; expected K*D = "
+            f"{target_channels} (no weights) or K*D + K = "
+            f"{target_channels + num_joints} for num_joints={num_joints}, depth={depth}."
+        )
+    return y_true[..., :target_channels], y_true[..., 0, 0, target_channels:]
+
+
+def unpack_joint_target(y_true, num_coords):
+    """Splits a joint target into coordinates and per-coordinate weights.
+
+    Args:
+      y_true: `(..., K, 2*C)` packed target, or `(..., K, C)` coordinates
+        without weights.
+      num_coords: C, 2 for (x, y) or 3 for (x, y, z).
+
+    Returns:
+      `(joints, weights)`: `(..., K, C)` each; `weights` is None when `y_true`
+      carries no weights (weight 1).
+
+    Raises:
+      ValueError: if the last dimension is neither `C` nor `2*C`.
+    """
+    channels = _static_last_dim(y_true, "joint target")
+    if channels == num_coords:
+        return y_true, None
+    if channels != 2 * num_coords:
+        raise ValueError(
+            f"Joint target has last dimension {channels}; expected C = {num_coords} "
+            f"(no weights) or 2*C = {2 * num_coords}."
+        )
+    return y_true[..., :num_coords], y_true[..., num_coords:]
