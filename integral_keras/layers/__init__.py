@@ -1,0 +1,8 @@
+"""Keras layers that turn joint-major heat-map logits into joints.
+
+Logits are `(N, H, W, K*D)` with channel `k*D + d` (DESIGN.md, Conventions).
+"""
+from integral_keras.layers.decode import HeatmapArgmax
+from integral_keras.layers.integral import HeatmapSoftmax, IntegralRegression, TwoStepIntegral
+
+__all__ = ["HeatmapArgmax", "HeatmapSoftmax", "IntegralRegression", "TwoStepIntegral"]
