@@ -1,5 +1,6 @@
 """Loading backbone weights from a local file (never from the network)."""
 import os
+import warnings
 
 import h5py
 import keras
@@ -41,7 +42,11 @@ def load_pretrained_weights(model: keras.Model, path: str, backbone: str) -> Non
             f"pretrained weights file for backbone {backbone!r} not found: {path!r} "
             "(weights are only read from local files; pass pretrained=None for random init)")
     try:
-        model.load_weights(path)
+        with warnings.catch_warnings():
+            # Keras 3 warns about its own bookkeeping containers of functional
+            # models; completeness is checked below instead.
+            warnings.filterwarnings("ignore", message="Skipping nested container")
+            model.load_weights(path)
     except Exception as error:  # Keras raises ValueError/KeyError/OSError depending on the mismatch.
         raise ValueError(f"pretrained weights file {path!r} does not match backbone {backbone!r}: {error}") from error
     if path.endswith(".weights.h5"):

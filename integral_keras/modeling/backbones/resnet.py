@@ -11,6 +11,7 @@
 Layer names follow `keras.applications` (`conv{level}_block{i}_...`), and each
 feature level `C{level}` is the output of the last block of `conv{level}`.
 """
+import functools
 from typing import Optional, Sequence, Tuple
 
 import keras
@@ -99,26 +100,11 @@ def build_applications_resnet(depth: int, input_shape: Tuple[int, int, int] = (2
     return keras.Model(base.input, _feature_outputs(base), name=f"resnet{depth}")
 
 
-@register_backbone("resnet18", stride=32)
-def resnet18(input_shape=(256, 256, 3), pretrained=None):
-    return build_basic_resnet(18, input_shape, pretrained)
+def _register_resnets() -> None:
+    for depth in _BASIC_BLOCKS:
+        register_backbone(f"resnet{depth}", stride=32)(functools.partial(build_basic_resnet, depth))
+    for depth in _APPLICATIONS:
+        register_backbone(f"resnet{depth}", stride=32)(functools.partial(build_applications_resnet, depth))
 
 
-@register_backbone("resnet34", stride=32)
-def resnet34(input_shape=(256, 256, 3), pretrained=None):
-    return build_basic_resnet(34, input_shape, pretrained)
-
-
-@register_backbone("resnet50", stride=32)
-def resnet50(input_shape=(256, 256, 3), pretrained=None):
-    return build_applications_resnet(50, input_shape, pretrained)
-
-
-@register_backbone("resnet101", stride=32)
-def resnet101(input_shape=(256, 256, 3), pretrained=None):
-    return build_applications_resnet(101, input_shape, pretrained)
-
-
-@register_backbone("resnet152", stride=32)
-def resnet152(input_shape=(256, 256, 3), pretrained=None):
-    return build_applications_resnet(152, input_shape, pretrained)
+_register_resnets()
