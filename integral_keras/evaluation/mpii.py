@@ -1,0 +1,158 @@
+"""MPII PCKh: the official protocol of the MPII Human Pose benchmark, on arrays in the package's convention.
+
+Protocol (as in the benchmark's `evaluatePCKh` and its widely used Python port):
+- head size = `0.6 * ||headbox[1] - headbox[0]||` (the head box diagonal);
+- a joint is correct when `||pred - gt|| / head_size <= threshold`;
+- `Mean` pools every visible joint except pelvis and thorax (14 joints) over all samples, at threshold 0.5;
+  `Mean@0.1` is the same at 0.1; `AUC` is the trapezoidal area under the pooled curve over the thresholds
+  0, 0.01, ..., 0.5 with the threshold axis rescaled to [0, 1] (percent);
+- the per-part table of the papers averages the left and right percentages of each part; `Head` is the head top.
+
+Coordinates are 0-based pixels of the original image (the official files are 1-based; `load_gt_valid` converts).
+"""
+import os
+from typing import Dict
+
+import numpy as np
+import scipy.io
+
+from integral_keras.data import skeletons
+from integral_keras.evaluation import pck_metrics
+
+#: Head-size factor of the official protocol (SC_BIAS).
+HEAD_SIZE_FACTOR = 0.6
+
+#: Joints that enter the means: all but pelvis and thorax.
+EVAL_JOINTS = tuple(i for i, name in enumerate(skeletons.MPII.joint_names) if name not in ("pelvis", "thorax"))
+
+#: Part name -> joint names averaged in the papers' per-part table.
+PARTS = {
+    "Head": ("head_top",),
+    "Shoulder": ("l_shoulder", "r_shoulder"),
+    "Elbow": ("l_elbow", "r_elbow"),
+    "Wrist": ("l_wrist", "r_wrist"),
+    "Hip": ("l_hip", "r_hip"),
+    "Knee": ("l_knee", "r_knee"),
+    "Ankle": ("l_ankle", "r_ankle"),
+}
+
+#: Joint names used by the official `gt_valid.mat` (`dataset_joints`) -> the package's MPII names.
+OFFICIAL_JOINT_NAMES = {
+    "rank": "r_ankle", "rkne": "r_knee", "rhip": "r_hip", "lhip": "l_hip", "lkne": "l_knee", "lank": "l_ankle",
+    "pelv": "pelvis", "thor": "thorax", "neck": "upper_neck", "head": "head_top", "rwri": "r_wrist",
+    "relb": "r_elbow", "rsho": "r_shoulder", "lsho": "l_shoulder", "lelb": "l_elbow", "lwri": "l_wrist",
+}
+
+
+def head_sizes(headboxes):
+    """Per-sample head size `0.6 * ||headbox diagonal||`.
+
+    Args:
+      headboxes: `(N, 2, 2)` head boxes `[[x1, y1], [x2, y2]]`.
+
+    Returns:
+      `(N,)` float64.
+    """
+    headboxes = np.asarray(headboxes, np.float64)
+    if headboxes.ndim != 3 or headboxes.shape[1:] != (2, 2):
+        raise ValueError(f"headboxes must be (N, 2, 2) [[x1, y1], [x2, y2]]; got {headboxes.shape}")
+    return HEAD_SIZE_FACTOR * np.linalg.norm(headboxes[:, 1] - headboxes[:, 0], axis=-1)
+
+
+def mpii_pckh(pred, gt, visible, headboxes, thresholds=pck_metrics.DEFAULT_THRESHOLDS) -> Dict:
+    """MPII PCKh in percent.
+
+    Args:
+      pred: `(N, 16, 2)` predicted joints, 0-based pixels, MPII joint order.
+      gt: `(N, 16, 2)` ground-truth joints, same convention.
+      visible: `(N, 16)` bool, annotated joints (`1 - jnt_missing`).
+      headboxes: `(N, 2, 2)` head boxes `[[x1, y1], [x2, y2]]`.
+      thresholds: `(T,)` increasing thresholds of the curve and the AUC (default 0..0.5 in 51 steps).
+
+    Returns:
+      dict: `"Mean"` (PCKh@0.5 over the 14 joints), `"Mean@0.1"`, `"AUC"`, `"per_joint"` (all 16 joint names ->
+      PCKh@0.5), `"per_part"` (`PARTS` -> PCKh@0.5, left/right averaged), `"thresholds"` and `"curve"` (the
+      pooled 14-joint PCKh at every threshold).
+    """
+    pred = np.asarray(pred, np.float64)
+    num_joints = skeletons.MPII.num_joints
+    if pred.ndim != 3 or pred.shape[1:] != (num_joints, 2):
+        raise ValueError(f"pred must be (N, {num_joints}, 2) in MPII joint order; got {pred.shape}")
+    visible = np.asarray(visible).astype(bool)
+    sizes = head_sizes(headboxes)
+    if not np.all(sizes > 0):
+        raise ValueError(f"head boxes with zero size at samples {np.flatnonzero(~(sizes > 0)).tolist()}")
+    joint_names = skeletons.MPII.joint_names
+    all_joints = pck_metrics.pck_summary(pred, gt, visible, sizes, joint_names, thresholds=thresholds)
+    eval_visible = np.zeros_like(visible)
+    eval_visible[:, list(EVAL_JOINTS)] = visible[:, list(EVAL_JOINTS)]
+    pooled = pck_metrics.pck_summary(pred, gt, eval_visible, sizes, joint_names, thresholds=thresholds)
+    per_joint = all_joints["per_joint"]
+    return {
+        "Mean": pooled["main"],
+        "Mean@0.1": pooled["low"],
+        "AUC": pooled["AUC"],
+        "per_joint": per_joint,
+        "per_part": {part: float(np.mean([per_joint[name] for name in names])) for part, names in PARTS.items()},
+        "thresholds": pooled["thresholds"],
+        "curve": pooled["curve"],
+    }
+
+
+def _joint_names_from_mat(dataset_joints) -> list:
+    """Reads `dataset_joints` (a MATLAB cell or char array) into a list of strings."""
+    return [str(np.squeeze(entry)).strip() for entry in np.asarray(dataset_joints, dtype=object).ravel()]
+
+
+def load_gt_valid(path) -> Dict[str, np.ndarray]:
+    """Loads the official MPII validation ground truth (`gt_valid.mat`) into the package's convention.
+
+    The file holds `dataset_joints` (16 names), `jnt_missing` `(16, N)`, `pos_gt_src` `(16, 2, N)` and
+    `headboxes_src` `(2, 2, N)`, in 1-based MATLAB pixel coordinates. Joints are reordered by name into the
+    package's MPII order (the official order is the same).
+
+    Args:
+      path: path of `gt_valid.mat`.
+
+    Returns:
+      dict: `"joints"` `(N, 16, 2)` float64 0-based pixels, `"visible"` `(N, 16)` bool (`jnt_missing == 0`),
+      `"headboxes"` `(N, 2, 2)` float64 0-based `[[x1, y1], [x2, y2]]`.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"MPII ground-truth file not found: {path}")
+    content = scipy.io.loadmat(path)
+    required = ("dataset_joints", "jnt_missing", "pos_gt_src", "headboxes_src")
+    missing = [key for key in required if key not in content]
+    if missing:
+        raise KeyError(f"{path} lacks the variables {missing}; an official gt_valid.mat holds {list(required)}")
+    names = _joint_names_from_mat(content["dataset_joints"])
+    unknown = [name for name in names if name not in OFFICIAL_JOINT_NAMES]
+    if unknown or sorted(names) != sorted(OFFICIAL_JOINT_NAMES):
+        raise ValueError(f"{path}: dataset_joints {names} do not match the official MPII names "
+                         f"{list(OFFICIAL_JOINT_NAMES)}")
+    file_index = {OFFICIAL_JOINT_NAMES[name]: i for i, name in enumerate(names)}
+    order = [file_index[name] for name in skeletons.MPII.joint_names]
+
+    missing_flags = np.asarray(content["jnt_missing"])
+    positions = np.asarray(content["pos_gt_src"], np.float64)
+    headboxes = np.asarray(content["headboxes_src"], np.float64)
+    num = positions.shape[-1]
+    expected = {"jnt_missing": (16, num), "pos_gt_src": (16, 2, num), "headboxes_src": (2, 2, num)}
+    for key, array in (("jnt_missing", missing_flags), ("pos_gt_src", positions), ("headboxes_src", headboxes)):
+        if array.shape != expected[key]:
+            raise ValueError(f"{path}: {key} has shape {array.shape}; expected {expected[key]}")
+    return {
+        "joints": np.transpose(positions, (2, 0, 1))[:, order] - 1.0,
+        "visible": np.transpose(missing_flags == 0)[:, order],
+        "headboxes": np.transpose(headboxes, (2, 0, 1)) - 1.0,
+    }
+
+
+def evaluate_gt_valid(pred, path) -> Dict:
+    """PCKh of `(N, 16, 2)` 0-based predictions against the official `gt_valid.mat` at `path`."""
+    gt = load_gt_valid(path)
+    pred = np.asarray(pred)
+    if pred.shape[0] != gt["joints"].shape[0]:
+        raise ValueError(f"{pred.shape[0]} predictions for {gt['joints'].shape[0]} samples in {path}")
+    return mpii_pckh(pred, gt["joints"], gt["visible"], gt["headboxes"])
