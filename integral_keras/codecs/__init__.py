@@ -1,4 +1,11 @@
-"""Target encoding and prediction decoding: `PoseCodec` owns the coordinate convention."""
+"""Target encoding and prediction decoding: `PoseCodec` owns the coordinate convention.
+
+The method table and the packed-target helpers import without TensorFlow (the
+losses and configs use them on any Keras backend); `PoseCodec`, which encodes
+with TensorFlow ops, is imported on first access.
+"""
+import importlib
+
 from integral_keras.codecs.methods import DISC
 from integral_keras.codecs.methods import GAUSSIAN
 from integral_keras.codecs.methods import HEATMAP_TARGET_FOR_METHOD
@@ -14,4 +21,14 @@ from integral_keras.codecs.packing import pack_heatmap_target
 from integral_keras.codecs.packing import pack_joint_target
 from integral_keras.codecs.packing import unpack_heatmap_target
 from integral_keras.codecs.packing import unpack_joint_target
-from integral_keras.codecs.pose_codec import PoseCodec
+
+
+def __getattr__(name):
+    if name == "PoseCodec":
+        module = importlib.import_module(f"{__name__}.pose_codec")
+        return module.PoseCodec
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + ["PoseCodec"])

@@ -10,11 +10,16 @@ losses"):
   weights.
 
 `pack_*` use TensorFlow ops so they run inside `tf.data` graphs whatever the
-Keras backend is (they accept numpy input eagerly too). `unpack_*` only slice,
-so they work on numpy arrays and on the tensors of every Keras backend, and the
-losses use them.
+Keras backend is (they accept numpy input eagerly too); they import TensorFlow on
+first use. `unpack_*` only slice, so they work on numpy arrays and on the tensors
+of every Keras backend: the losses use them without importing TensorFlow.
 """
-import tensorflow as tf
+
+
+def _as_float32_tensors(*values):
+    import tensorflow as tf  # Only packing needs TensorFlow; see the module docstring.
+
+    return tf, [tf.cast(tf.convert_to_tensor(value), tf.float32) for value in values]
 
 
 def pack_heatmap_target(heatmaps, joint_weights):
@@ -27,8 +32,7 @@ def pack_heatmap_target(heatmaps, joint_weights):
     Returns:
       `(..., H, W, K*D + K)` float32 tensor.
     """
-    heatmaps = tf.cast(tf.convert_to_tensor(heatmaps), tf.float32)
-    joint_weights = tf.cast(tf.convert_to_tensor(joint_weights), tf.float32)
+    tf, (heatmaps, joint_weights) = _as_float32_tensors(heatmaps, joint_weights)
     weight_shape = tf.concat(
         [tf.shape(heatmaps)[:-1], tf.shape(joint_weights)[-1:]], axis=0
     )
@@ -46,8 +50,7 @@ def pack_joint_target(joints, weights):
     Returns:
       `(..., K, 2*C)` float32 tensor.
     """
-    joints = tf.cast(tf.convert_to_tensor(joints), tf.float32)
-    weights = tf.cast(tf.convert_to_tensor(weights), tf.float32)
+    tf, (joints, weights) = _as_float32_tensors(joints, weights)
     return tf.concat([joints, weights], axis=-1)
 
 
