@@ -191,8 +191,8 @@ def coco_keypoint_eval(gt_json_path, results: Union[Sequence[Dict], str, os.Path
       results: list of result dicts (`results_to_coco`) or the path of a results JSON.
 
     Returns:
-      dict with `AP, AP50, AP75, APM, APL, AR, AR50, AR75, ARM, ARL` (fractions in [0, 1]). An empty result
-      list scores 0 everywhere (logged).
+      dict with `AP, AP50, AP75, APM, APL, AR, AR50, AR75, ARM, ARL` (fractions in [0, 1]; COCOeval reports -1
+      for an area range without ground truth). An empty result list scores 0 everywhere (logged).
     """
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval

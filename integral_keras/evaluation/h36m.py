@@ -218,6 +218,9 @@ def evaluate_protocol(pred, gt, actions, subjects, frames, protocol: int, root: 
     """
     spec = _protocol(protocol)
     pred, gt = _as_pair(pred, gt)
+    for key, values in (("actions", actions), ("subjects", subjects), ("frames", frames)):
+        if np.shape(values) != pred.shape[:1]:
+            raise ValueError(f"{key} must be ({pred.shape[0]},), one per frame; got shape {np.shape(values)}")
     mask = protocol_mask(subjects, frames, protocol, frame_step)
     if not mask.any():
         raise ValueError(f"No sample of subjects {spec.test_subjects} with frame % {frame_step} == 0 to evaluate")

@@ -151,3 +151,9 @@ def test_protocol_1_uses_procrustes_on_s11():
 def test_unknown_action_is_reported():
     with pytest.raises(ValueError, match="action ids \\[1\\]"):
         h36m.per_action_means([1.0], [1])
+
+
+def test_per_frame_labels_must_match_the_predictions():
+    gt = _poses(num=2)
+    with pytest.raises(ValueError, match="subjects"):
+        evaluation.h36m_evaluate_protocol(gt, gt, [2, 3], subjects=[9], frames=[0, 0], protocol=2)
