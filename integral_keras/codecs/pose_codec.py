@@ -214,8 +214,8 @@ class PoseCodec:
         """
         kind = methods.heatmap_target_kind(method)
         keypoints_px = _as_float32(keypoints_px)
-        self._check_keypoint_shape(keypoints_px)
         xy_weight = _as_float32(visible)
+        self._check_shapes(keypoints_px, xy_weight)
         xy_hm = self.px_to_heatmap(keypoints_px)
         finite = tf.reduce_all(tf.math.is_finite(xy_hm), axis=-1)
         inside = tf.reduce_all((xy_hm >= -0.5) & (xy_hm < self._heatmap_wh - 0.5), axis=-1)
@@ -238,13 +238,18 @@ class PoseCodec:
             targets["joints"] = packing.pack_joint_target(joints, weights)
         return targets
 
-    def _check_keypoint_shape(self, keypoints_px):
+    def _check_shapes(self, keypoints_px, visible):
         shape = keypoints_px.shape
         if shape.rank is not None and (
             shape.rank < 2 or shape[-1] != 2 or shape[-2] not in (None, self.num_joints)
         ):
             raise ValueError(
                 f"keypoints_px must have shape (..., {self.num_joints}, 2); got {shape}."
+            )
+        if not visible.shape.is_compatible_with(shape[:-1]):
+            raise ValueError(
+                f"visible must have shape {shape[:-1]} to match keypoints_px {shape}; "
+                f"got {visible.shape}."
             )
 
     def _encode_depth(self, keypoints_z_mm, has_3d, xy_weight):

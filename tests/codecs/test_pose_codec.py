@@ -363,5 +363,7 @@ def test_shape_errors():
     codec = PoseCodec(3, depth=4)
     with pytest.raises(ValueError, match=r"\(\.\.\., 3, 2\)"):
         codec.encode(np.zeros((4, 2)), np.ones(4), method="I1")
+    with pytest.raises(ValueError, match=r"visible must have shape \(3,\)"):
+        codec.encode(np.zeros((3, 2)), np.ones(4), method="I1")
     with pytest.raises(ValueError, match="3 coordinates"):
         codec.decode(np.zeros((1, 3, 2)))
