@@ -1,0 +1,108 @@
+"""TensorFlow graph pieces of the bytes signature: decode, crop a person box, map joints back.
+
+The crop is the evaluation crop of the data pipeline: the box centre and size
+go through `integral_keras.ops.crop_transform` (aspect fitted to the model
+input, no rotation, no flip), and one bilinear warp (`ops.warp_image`) produces
+the model input. Joints are mapped back with the inverse matrix.
+
+Box convention: `[x, y, w, h]` in original-image pixels, `(x, y)` the top-left
+corner of the box. The box covers the pixel centres `x .. x + w - 1`, i.e. the
+continuous span `[x - 0.5, x + w - 0.5]` in the package's pixel-centre
+convention, so its centre is `x + (w - 1) / 2`. (For COCO boxes, which use the
+pixel-edge convention, the same formula gives the same centre.)
+"""
+import tensorflow as tf
+
+from integral_keras import ops as pose_ops
+
+
+def box_to_center_size(box, padding):
+    """`[x, y, w, h]` -> centre `(2,)` and padded size `(2,)` float32 (see the module docstring)."""
+    box = tf.cast(box, tf.float32)
+    center = box[:2] + (box[2:] - 1.0) / 2.0
+    return center, box[2:] * padding
+
+
+def decode_rgb(image_bytes):
+    """Decodes one JPEG / PNG / GIF / BMP string to `(H, W, 3)` float32 RGB in [0, 255].
+
+    Raises InvalidArgumentError (at run time) for empty or undecodable bytes.
+    """
+    tf.debugging.assert_greater(tf.strings.length(image_bytes), 0, message="image_bytes: empty string")
+    image = tf.io.decode_image(image_bytes, channels=3, dtype=tf.uint8, expand_animations=False)
+    return tf.cast(image, tf.float32)
+
+
+def crop_person(image, box, input_size, padding):
+    """Crops the person in `box` to the model input.
+
+    Args:
+      image: `(H, W, 3)` float32 image.
+      box: `(4,)` `[x, y, w, h]` in image pixels.
+      input_size: `(height, width)` of the model input.
+      padding: Box enlargement factor.
+
+    Returns:
+      `(crop, matrix)`: `(height, width, 3)` float32 crop and the `(3, 3)`
+      image-to-crop matrix.
+    """
+    center, size = box_to_center_size(box, padding)
+    matrix = pose_ops.crop_transform(center, size, input_size)
+    return pose_ops.warp_image(image, matrix, input_size), matrix
+
+
+def check_bytes_and_boxes(image_bytes, boxes):
+    """Validates a bytes-signature batch; returns `(image_bytes (N,), boxes (N, 4))`.
+
+    `image_bytes` is a string scalar or vector; `boxes` is `(4,)` or `(N, 4)`.
+    Every violation raises InvalidArgumentError with a message naming the input.
+    """
+    checks = [
+        tf.debugging.assert_less_equal(tf.rank(image_bytes), 1,
+                                       message="image_bytes must be a string scalar or a 1-D batch"),
+        tf.debugging.assert_greater_equal(tf.rank(boxes), 1, message="box must have shape (4,) or (N, 4)"),
+        tf.debugging.assert_less_equal(tf.rank(boxes), 2, message="box must have shape (4,) or (N, 4)"),
+        tf.debugging.assert_equal(tf.shape(boxes)[-1], 4, message="box must have shape (4,) or (N, 4)"),
+    ]
+    with tf.control_dependencies(checks):
+        image_bytes = tf.reshape(image_bytes, [-1])
+        boxes = tf.reshape(tf.cast(boxes, tf.float32), [-1, 4])
+    checks = [
+        tf.debugging.assert_equal(tf.shape(image_bytes)[0], tf.shape(boxes)[0],
+                                  message="image_bytes and box must have the same batch size"),
+        tf.debugging.assert_greater(tf.shape(image_bytes)[0], 0, message="image_bytes: empty batch"),
+        tf.debugging.assert_all_finite(boxes, message="box must be finite"),
+        tf.debugging.assert_positive(boxes[:, 2:], message="box width and height must be > 0"),
+    ]
+    with tf.control_dependencies(checks):
+        return tf.identity(image_bytes), tf.identity(boxes)
+
+
+def crop_batch(image_bytes, boxes, input_size, padding):
+    """Decodes and crops a batch: `(N,)` strings, `(N, 4)` boxes -> `(N, H, W, 3)` crops, `(N, 3, 3)` matrices."""
+    height, width = input_size
+
+    def crop_one(args):
+        encoded, box = args
+        return crop_person(decode_rgb(encoded), box, input_size, padding)
+
+    return tf.map_fn(
+        crop_one,
+        (image_bytes, boxes),
+        fn_output_signature=(tf.TensorSpec((height, width, 3), tf.float32), tf.TensorSpec((3, 3), tf.float32)),
+    )
+
+
+def crop_to_image(joints_px, matrices):
+    """Maps crop pixels back to the original image.
+
+    Args:
+      joints_px: `(N, K, 2)` joints in crop pixels.
+      matrices: `(N, 3, 3)` image-to-crop matrices.
+
+    Returns:
+      `(N, K, 2)` float32 joints in original-image pixels.
+    """
+    inverse = tf.map_fn(pose_ops.invert_affine, matrices)
+    linear, translation = inverse[:, :2, :2], inverse[:, :2, 2]
+    return tf.einsum("nij,nkj->nki", linear, tf.cast(joints_px, tf.float32)) + translation[:, None, :]
