@@ -69,8 +69,9 @@ def random_pose_model(method="I1", num_joints=2, depth=1, seed=1):
 def wide_model(num_joints=2):
     """A model with ~1 MB of weights (a wide 3x3 conv), so fixed SavedModel overheads are small."""
     image = keras.Input((INPUT_SIZE, INPUT_SIZE, 3), name="image")
-    x = keras.layers.Conv2D(64, 3, strides=4, padding="same")(image)
-    x = keras.layers.Conv2D(256, 3, padding="same")(x)
+    x = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0)(image)
+    x = keras.layers.Conv2D(64, 3, strides=4, padding="same", activation="relu")(x)
+    x = keras.layers.Conv2D(256, 3, padding="same", activation="relu")(x)
     logits = keras.layers.Conv2D(num_joints, 1)(x)
     joints = pose_layers.IntegralRegression(num_joints, name="integral")(logits)
     return keras.Model(image, {"heatmaps": logits, "joints": joints}, name="wide")
