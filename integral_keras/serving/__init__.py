@@ -1,4 +1,4 @@
-"""Export for serving: SavedModel with TF Serving signatures, TFLite, and the client helpers.
+"""Export for serving: SavedModel with TF Serving signatures, TFLite, inference and client helpers.
 
 See docs/serving.md.
 """
@@ -6,6 +6,9 @@ from integral_keras.serving.confidence import heatmap_peak
 from integral_keras.serving.confidence import joint_confidence
 from integral_keras.serving.confidence import window_mass
 from integral_keras.serving.pose_decoder import PoseDecoder
+from integral_keras.serving.predictor import PosePredictor
+from integral_keras.serving.predictor import load_pose_model
+from integral_keras.serving.predictor import restore_weights
 from integral_keras.serving.saved_model import SERVE_IMAGE_BYTES
 from integral_keras.serving.saved_model import SERVING_DEFAULT
 from integral_keras.serving.saved_model import ServingFunctions
