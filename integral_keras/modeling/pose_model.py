@@ -1,0 +1,108 @@
+"""`build_pose_model(config)`: one functional Keras model per `ModelConfig`.
+
+Graph: image `(N, H, W, 3)` float32 RGB in [0, 255] -> ImageNet mean/std
+normalisation -> backbone -> per-stage heads -> a dict of outputs
+(docs/architecture.md):
+
+| key | shape | methods |
+|---|---|---|
+| `heatmaps` | `(N, h, w, K*D)` logits, channel `k*D + d` | H1-H3, I1-I3 |
+| `joints` | `(N, K, 2)` or `(N, K, 3)` float32, heat-map cell units | R1, I1-I3, Istar |
+| `marginal_x`, `marginal_y` (, `marginal_z`) | `(N, K, w)`, `(N, K, h)`, `(N, K, D)` | integral="two_step" |
+| `heatmaps_stage{s}`, `joints_stage{s}` | as above, earlier stages `s` | num_stages > 1 |
+
+The last stage uses the plain keys; every stage is supervised with the same
+target. For R1 on a staged backbone (hourglass, multi-stage ResNet), each stage's
+heat-map logits stay internal features passed to the next stage and each stage's
+joints are regressed from that stage's features.
+"""
+import keras
+
+from integral_keras import layers as pose_layers
+from integral_keras.configs.model_config import ModelConfig
+from integral_keras.modeling.backbones import get_backbone, get_backbone_spec
+from integral_keras.modeling.heads import deconv_head, regression_head
+
+# ImageNet statistics of RGB images in [0, 255].
+IMAGENET_MEAN_RGB = (0.485 * 255.0, 0.456 * 255.0, 0.406 * 255.0)
+IMAGENET_STD_RGB = (0.229 * 255.0, 0.224 * 255.0, 0.225 * 255.0)
+
+
+def model_name(config: ModelConfig) -> str:
+    """A readable model name, e.g. `resnet50_I1_2d` or `hourglass_H1_3d_4stages_two_step`."""
+    parts = [config.backbone, config.method, "3d" if config.depth > 1 else "2d"]
+    if config.num_stages > 1:
+        parts.append(f"{config.num_stages}stages")
+    if config.integral == "two_step" and config.is_integral:
+        parts.append("two_step")
+    return "_".join(parts)
+
+
+def _stage_maps(config: ModelConfig, image):
+    """Runs the backbone (and heat-map heads): per-stage `(features, logits)` lists."""
+    spec = get_backbone_spec(config.backbone)
+    input_shape = tuple(config.input_hw) + (3,)
+    num_outputs = config.num_joints * config.depth
+    if spec.staged:
+        backbone = get_backbone(config.backbone, input_shape=input_shape, pretrained=config.pretrained,
+                                num_outputs=num_outputs, num_stages=config.num_stages,
+                                num_deconv=config.num_deconv, deconv_filters=config.deconv_filters,
+                                upsample=config.upsample)
+        maps = backbone(image)
+        features = [maps[f"features_stage{s}"] for s in range(config.num_stages)]
+        logits = [maps[f"heatmaps_stage{s}"] for s in range(config.num_stages)]
+        return features, logits
+    backbone = get_backbone(config.backbone, input_shape=input_shape, pretrained=config.pretrained)
+    features = backbone(image)[spec.feature_key]
+    if config.method == "R1":
+        return [features], [None]
+    logits = deconv_head(features, num_outputs, config.num_deconv, config.deconv_filters, config.upsample,
+                         name="head")
+    return [features], [logits]
+
+
+def _integral_outputs(config: ModelConfig, logits, suffix: str, with_marginals: bool) -> dict:
+    common = dict(num_joints=config.num_joints, depth=config.depth, beta=config.beta)
+    if config.integral == "two_step":
+        result = pose_layers.TwoStepIntegral(**common, name=f"two_step_integral{suffix}")(logits)
+        return dict(result) if with_marginals else {"joints": result["joints"]}
+    joints = pose_layers.IntegralRegression(**common, debias=config.debias, name=f"integral{suffix}")(logits)
+    return {"joints": joints}
+
+
+def build_pose_model(config: ModelConfig) -> keras.Model:
+    """Builds the network described by `config` (see the module docstring).
+
+    Args:
+      config: A `ModelConfig`; it is validated first.
+
+    Returns:
+      A `keras.Model` named by `model_name(config)`, input `(N, H, W, 3)`
+      float32 RGB in [0, 255], output a dict of tensors.
+
+    Raises:
+      ConfigError: `config` is invalid (the message names the key).
+      FileNotFoundError, ValueError: `config.pretrained` is missing or does not
+        match the backbone.
+    """
+    config.validate()
+    height, width = config.input_hw
+    inputs = keras.Input(shape=(height, width, 3), name="image")
+    image = keras.layers.Normalization(mean=IMAGENET_MEAN_RGB, variance=[s * s for s in IMAGENET_STD_RGB],
+                                       name="imagenet_normalization")(inputs)
+    features, logits = _stage_maps(config, image)
+    num_stages = len(features)
+    outputs = {}
+    for stage in range(num_stages):
+        last = stage == num_stages - 1
+        suffix = "" if last else f"_stage{stage}"
+        stage_outputs = {}
+        if config.outputs_heatmaps:
+            stage_outputs["heatmaps"] = logits[stage]
+        if config.method == "R1":
+            stage_outputs["joints"] = regression_head(features[stage], config.num_joints, config.heatmap_hw,
+                                                      config.depth, name=f"regression{suffix}")
+        elif config.is_integral:
+            stage_outputs.update(_integral_outputs(config, logits[stage], suffix, with_marginals=last))
+        outputs.update({f"{key}{suffix}": value for key, value in stage_outputs.items()})
+    return keras.Model(inputs, outputs, name=model_name(config))
