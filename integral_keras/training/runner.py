@@ -1,0 +1,110 @@
+"""`run_experiment`: wires an `ExperimentConfig` to the model, the input pipeline, the trainer and the exporter.
+
+Modes: `train` (train to `train.total_steps`, evaluating at epoch ends), `eval` (restore the latest checkpoint and
+evaluate once), `train_and_eval` (train, then a final evaluation), `export` (restore the latest checkpoint and
+write a SavedModel with `integral_keras.serving.export_saved_model` to `<model_dir>/export`).
+"""
+import os
+from typing import Dict, Optional
+
+from absl import logging
+import keras
+import tensorflow as tf
+
+from integral_keras.codecs.pose_codec import PoseCodec
+from integral_keras.data.input_reader import InputReader, PipelineCounters
+from integral_keras.data.parser import build_parser
+from integral_keras.training import distribution
+from integral_keras.training.evaluator import PoseEvaluator
+from integral_keras.training.objective import PoseObjective
+from integral_keras.training.trainer import Trainer
+
+MODES = ("train", "eval", "train_and_eval", "export")
+_POLICIES = {"none": "float32", "float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
+
+
+def build_codec(model_config) -> PoseCodec:
+    """The codec of a `ModelConfig` (input / heat-map sizes, joints, depth)."""
+    return PoseCodec(model_config.num_joints, model_config.input_hw, model_config.heatmap_hw,
+                     depth=model_config.depth)
+
+
+def build_trainer(config, model_dir: str, strategy: tf.distribute.Strategy, with_train_data: bool = True) -> Trainer:
+    """Builds the model (under the strategy), datasets, objective and evaluator of an experiment.
+
+    Args:
+      config: an `ExperimentConfig`.
+      model_dir: the run's directory.
+      strategy: the distribution strategy.
+      with_train_data: build the training pipeline (not needed for `eval` / `export`).
+    """
+    from integral_keras.models import build_pose_model  # the Keras model code loads only when needed
+
+    keras.mixed_precision.set_dtype_policy(_POLICIES[config.train.mixed_precision])
+    if config.train.seed is not None:
+        keras.utils.set_random_seed(config.train.seed)
+    codec = build_codec(config.model)
+    parser = build_parser(config.model, config.data, codec=codec)
+    counters = PipelineCounters()
+    train_dataset = None
+    if with_train_data:
+        mix_parser = None
+        if config.data.mix_2d_file_pattern:
+            mix_parser = build_parser(config.model, config.data, source_skeleton=config.data.mix_2d_skeleton,
+                                      codec=codec)
+        reader = InputReader.from_config(config.data, parser, is_training=True, mix_2d_parser=mix_parser,
+                                         counters=counters)
+        train_dataset = reader()
+    val_dataset = eval_dataset = None
+    if config.data.val_file_pattern:
+        val_counters = PipelineCounters()
+        common = dict(file_pattern=config.data.val_file_pattern, parser=parser,
+                      batch_size=config.data.eval_batch_size, is_training=False, counters=val_counters)
+        val_dataset = InputReader(eval_output="labels", **common)()
+        eval_dataset = InputReader(eval_output="meta", **common)()
+    return Trainer(
+        strategy, lambda: build_pose_model(config.model), PoseObjective.from_config(config), config.train,
+        model_dir, train_dataset, config.data.batch_size, val_dataset=val_dataset, eval_dataset=eval_dataset,
+        evaluator=PoseEvaluator(codec, config.data.skeleton, config.eval.root_joint),
+        max_eval_batches=config.eval.max_batches, num_summary_images=config.eval.num_summary_images,
+        pipeline_counters=counters if with_train_data else None)
+
+
+def run_experiment(config, model_dir: str, mode: str = "train",
+                   strategy: Optional[tf.distribute.Strategy] = None) -> Dict[str, float]:
+    """Runs one mode of an experiment (see the module docstring).
+
+    Args:
+      config: an `ExperimentConfig`.
+      model_dir: checkpoints, summaries, `config.yaml` and exports go here.
+      mode: one of `MODES`.
+      strategy: default `OneDeviceStrategy` on the first GPU, else the CPU.
+
+    Returns:
+      `train` / `train_and_eval`: the last training losses and `eval/...` metrics; `eval`: the metrics;
+      `export`: `{"export_dir": path}`.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; expected one of {MODES}")
+    if mode in ("train", "train_and_eval") and not config.data.train_file_pattern:
+        raise ValueError("data.train_file_pattern is empty: set it in a config file or --params_override")
+    strategy = strategy or distribution.get_strategy("one_device")
+    trainer = build_trainer(config, model_dir, strategy, with_train_data=mode in ("train", "train_and_eval"))
+    if distribution.is_chief(strategy):
+        tf.io.gfile.makedirs(model_dir)
+        with tf.io.gfile.GFile(os.path.join(model_dir, "config.yaml"), "w") as f:
+            f.write(config.to_yaml())
+    if mode in ("train", "train_and_eval"):
+        results = trainer.train()
+        if mode == "train_and_eval":
+            results.update({f"eval/{k}": v for k, v in trainer.evaluate().items()})
+        return results
+    if trainer.checkpoints.restore() is None:
+        raise FileNotFoundError(f"mode={mode!r} needs a checkpoint; none found in {trainer.checkpoints.directory}")
+    if mode == "eval":
+        return trainer.evaluate()
+    from integral_keras import serving  # the exporter loads only when exporting
+
+    export_dir = serving.export_saved_model(trainer.model, config, os.path.join(model_dir, "export"))
+    logging.info("Exported SavedModel to %s.", export_dir)
+    return {"export_dir": str(export_dir)}
