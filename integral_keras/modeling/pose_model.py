@@ -29,12 +29,14 @@ IMAGENET_STD_RGB = (0.229 * 255.0, 0.224 * 255.0, 0.225 * 255.0)
 
 
 def model_name(config: ModelConfig) -> str:
-    """A readable model name, e.g. `resnet50_I1_2d` or `hourglass_H1_3d_4stages_two_step`."""
+    """A readable model name, e.g. `resnet50_I1_2d` or `hourglass_I1_3d_4stages_two_step`."""
     parts = [config.backbone, config.method, "3d" if config.depth > 1 else "2d"]
     if config.num_stages > 1:
         parts.append(f"{config.num_stages}stages")
     if config.integral == "two_step" and config.is_integral:
         parts.append("two_step")
+    if config.upsample != "deconv":
+        parts.append(config.upsample)
     return "_".join(parts)
 
 

@@ -166,7 +166,8 @@ def _round_trip(tmp_path, config):
 
 @pytest.mark.parametrize("family, method, depth, extra", [
     ("resnet18", "I2", DEPTH_3D, dict(integral="two_step")),
-    ("resnet18", "R1", DEPTH_3D, dict(upsample="resize_conv")),
+    ("resnet18", "R1", DEPTH_3D, {}),
+    ("resnet18", "H3", 1, dict(upsample="resize_conv")),
     ("hourglass", "I1", 1, {}),
     pytest.param("resnet50", "Istar", 1, dict(debias=True), marks=pytest.mark.slow),
     pytest.param("multistage_resnet50", "I3", DEPTH_3D, {}, marks=pytest.mark.slow),
