@@ -27,6 +27,8 @@ flags.DEFINE_string("checkpoint", None, "Weights to restore: a .weights.h5 file 
 flags.DEFINE_string("export_dir", "saved_models", "Base directory; the model goes to <export_dir>/<name>/<version>.")
 flags.DEFINE_string("name", None, "Model name (TF Serving MODEL_NAME); default: derived from the config.")
 flags.DEFINE_integer("version", None, "Version directory; default: one above the highest existing.")
+flags.DEFINE_float("box_padding", None, "Growth factor of serve_image_bytes person boxes (default 1.25; 1 for "
+                   "boxes that are already padded).")
 flags.DEFINE_list("tflite", [], "TFLite quantizations to write too: float32, float16, dynamic_int8.")
 flags.mark_flag_as_required("config_file")
 
@@ -44,7 +46,8 @@ def main(argv):
     if FLAGS.model_path is None and FLAGS.checkpoint is None:
         logging.warning("Neither --checkpoint nor --model_path given: exporting randomly initialised weights.")
     model = serving.load_pose_model(config, model_path=FLAGS.model_path, checkpoint=FLAGS.checkpoint)
-    spec = serving.ServingSpec.from_config(config, name=FLAGS.name or model_name(config.model))
+    spec = serving.ServingSpec.from_config(config, name=FLAGS.name or model_name(config.model),
+                                          box_padding=FLAGS.box_padding)
     path = serving.export_saved_model(model, spec, FLAGS.export_dir, version=FLAGS.version)
     logging.info("SavedModel written to %s", path)
     for quantization in FLAGS.tflite:

@@ -25,11 +25,14 @@ class ServingError(RuntimeError):
 
 
 def whole_image_box(image_bytes):
-    """`[0, 0, width, height]` of an encoded image (the default person box)."""
+    """The box `[-0.5, -0.5, width, height]` covering every pixel of an encoded image (the default person box).
+
+    Pixel `i` spans `[i - 0.5, i + 0.5]` in the joints' coordinates (see `image_crop`).
+    """
     image = cv2.imdecode(np.frombuffer(image_bytes, np.uint8), cv2.IMREAD_UNCHANGED)
     if image is None:
         raise ValueError("Could not decode the image bytes to read their size (not a JPEG / PNG?).")
-    return [0.0, 0.0, float(image.shape[1]), float(image.shape[0])]
+    return [-0.5, -0.5, float(image.shape[1]), float(image.shape[0])]
 
 
 def _boxes_for(encoded_images, boxes):

@@ -5,11 +5,11 @@ go through `integral_keras.ops.crop_transform` (aspect fitted to the model
 input, no rotation, no flip), and one bilinear warp (`ops.warp_image`) produces
 the model input. Joints are mapped back with the inverse matrix.
 
-Box convention: `[x, y, w, h]` in original-image pixels, `(x, y)` the top-left
-corner of the box. The box covers the pixel centres `x .. x + w - 1`, i.e. the
-continuous span `[x - 0.5, x + w - 0.5]` in the package's pixel-centre
-convention, so its centre is `x + (w - 1) / 2`. (For COCO boxes, which use the
-pixel-edge convention, the same formula gives the same centre.)
+Box convention: `[x, y, w, h]` in original-image pixels spans `[x, x + w] x [y, y + h]`
+in the same continuous coordinates as the joints (pixel `i`'s centre at `i`), so
+its centre is `(x + w / 2, y + h / 2)`, as in the data converters (e.g. the
+synthetic generator's `center` and `bbox`). The box is a tight person box; it is
+grown by `box_padding` (1.25 by default) like the converters grow theirs.
 """
 import tensorflow as tf
 
@@ -19,7 +19,7 @@ from integral_keras import ops as pose_ops
 def box_to_center_size(box, padding):
     """`[x, y, w, h]` -> centre `(2,)` and padded size `(2,)` float32 (see the module docstring)."""
     box = tf.cast(box, tf.float32)
-    center = box[:2] + (box[2:] - 1.0) / 2.0
+    center = box[:2] + box[2:] / 2.0
     return center, box[2:] * padding
 
 

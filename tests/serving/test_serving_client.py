@@ -31,7 +31,7 @@ def test_bytes_body_encodes_images_and_boxes():
 def test_bytes_body_defaults_to_whole_image_box():
     png = stm.encode(stm.textured_image(30, 40))
     (instance,) = client.rest_bytes_body([png])["instances"]
-    assert instance["box"] == [0.0, 0.0, 40.0, 30.0]
+    assert instance["box"] == [-0.5, -0.5, 40.0, 30.0]
     with pytest.raises(ValueError, match="2 images but 1 boxes"):
         client.rest_bytes_body([png, png], boxes=[0, 0, 1, 1])
     with pytest.raises(ValueError, match="decode"):

@@ -25,7 +25,7 @@ def _to_px(joints_hm):
 def _crop_matrix(box, padding=PADDING, size=stm.INPUT_SIZE):
     """Independent 2x3 image->crop matrix of the evaluation crop (square input, no rotation)."""
     x, y, w, h = box
-    cx, cy = x + (w - 1) / 2.0, y + (h - 1) / 2.0
+    cx, cy = x + w / 2.0, y + h / 2.0
     side = max(w, h) * padding  # square input: the longer side fits the crop
     s = size / side
     out_c = (size - 1) / 2.0
