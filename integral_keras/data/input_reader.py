@@ -1,0 +1,308 @@
+"""tf.data input pipeline: sharded TFRecords -> decoded examples -> parsed (augmented) examples -> batches.
+
+    files --list_files--> interleave(per file: read, decode, count skips) --> drop bad --> [cache] --> [shuffle]
+      --> [repeat] --> map(parser) --> [mix 2D / 3D sources] --> batch --> prefetch
+
+Bad data is skipped, counted and reported, never silently and never as a crash:
+- a record that is not a valid `tf.train.Example` (or misses required features) is a *corrupt record*;
+- a record whose image cannot be decoded (`decoded["valid"] == False`) is an *undecodable image*.
+Both are counted in `PipelineCounters` (tf.Variables updated inside the pipeline as the records are read), which
+`log_summary()` reports with absl logging and `write_summaries(step)` writes as TensorBoard scalars.
+
+How corrupt records are counted: each file's records are numbered before decoding; decoding errors are dropped
+(`Dataset.ignore_errors`) and the gaps in the numbering are counted, with an end-of-file marker so trailing bad
+records count too (the marker is a tiny valid record, decoded and dropped). The counts are exact for the records read so far; with `repeat()` they accumulate per pass.
+A damaged file frame (bytes that are not a TFRecord record at all) ends that file's readable records and counts as
+one corrupt record. Each skip also prints a warning naming the file and the record position.
+
+Mixed 2D/3D training (the paper's Strategy 2): a second source of 2D-only records, parsed by its own `Parser`
+(which maps its skeleton to the model's), is sampled with `Dataset.sample_from_datasets` so that a fraction
+`mix_2d_ratio` of every batch is 2D in expectation. The 2D examples carry z weight 0 (see `parser.py`).
+"""
+import functools
+import sys
+from typing import Callable, Optional, Sequence, Union
+
+from absl import logging
+import numpy as np
+import tensorflow as tf
+
+AUTOTUNE = tf.data.AUTOTUNE
+_EVAL_OUTPUTS = ("meta", "labels")
+
+FilePatterns = Union[str, Sequence[str]]
+
+
+class PipelineCounters:
+    """Counts of what the input pipeline read, skipped and kept (int64 tf.Variables on the host CPU).
+
+    Create it outside any `tf.distribute` strategy scope (the reader does), so the counters stay plain variables.
+
+    Attributes:
+      corrupt_records: records that did not parse as an Example (skipped).
+      undecodable_images: records whose image failed to decode (skipped).
+      examples: records kept.
+    """
+
+    NAMES = ("corrupt_records", "undecodable_images", "examples")
+
+    def __init__(self):
+        with tf.init_scope(), tf.device("/cpu:0"):
+            for name in self.NAMES:
+                setattr(self, name, tf.Variable(0, dtype=tf.int64, trainable=False, name=name))
+
+    def result(self):
+        """Returns the counts as `{name: int}`."""
+        return {name: int(getattr(self, name).numpy()) for name in self.NAMES}
+
+    def reset(self):
+        for name in self.NAMES:
+            getattr(self, name).assign(0)
+
+    def log_summary(self, what="input pipeline"):
+        """Logs one summary line; a warning when anything was skipped."""
+        counts = self.result()
+        message = (f"{what}: kept {counts['examples']} examples, skipped {counts['corrupt_records']} corrupt "
+                   f"records and {counts['undecodable_images']} undecodable images")
+        if counts["corrupt_records"] or counts["undecodable_images"]:
+            logging.warning(message)
+        else:
+            logging.info(message)
+        return counts
+
+    def write_summaries(self, step, prefix="data/"):
+        """Writes every count as a scalar with the default `tf.summary` writer (e.g. the trainer's)."""
+        for name in self.NAMES:
+            tf.summary.scalar(prefix + name, getattr(self, name), step=step)
+
+
+def _list_files(file_pattern: FilePatterns):
+    """Expands glob patterns eagerly so that a pattern matching nothing names itself."""
+    patterns = [file_pattern] if isinstance(file_pattern, str) else list(file_pattern)
+    if not patterns:
+        raise ValueError("No TFRecord file pattern given.")
+    files = []
+    for pattern in patterns:
+        matched = sorted(tf.io.gfile.glob(pattern))
+        if not matched:
+            raise FileNotFoundError(f"No TFRecord files match {pattern!r}.")
+        files.extend(matched)
+    return files
+
+
+def _warn_if(condition, *message):
+    """Prints a warning naming the record to stderr, from inside the pipeline, when `condition` holds."""
+
+    def warn():
+        tf.print("WARNING:", *message, output_stream=sys.stderr)
+        return tf.constant(True)
+
+    return tf.cond(condition, warn, lambda: tf.constant(False))
+
+
+@functools.lru_cache(maxsize=None)
+def _end_marker_record() -> bytes:
+    """A tiny valid record appended to every file so that trailing corrupt records leave a visible gap."""
+    from integral_keras.data.schema import make_example
+
+    image = np.zeros((1, 1, 3), np.uint8)
+    return make_example(image=image, image_format="png", keypoints_2d=np.zeros((1, 2)),
+                        dataset="synthetic").SerializeToString()
+
+
+def _default_decode_fn():
+    from integral_keras.data.decoder import decode_example
+
+    return decode_example
+
+
+class InputReader:
+    """Builds the batched dataset for training or evaluation.
+
+    Args:
+      file_pattern: glob or list of globs of TFRecord shards.
+      parser: an `integral_keras.data.parser.Parser`.
+      batch_size: global batch size (split across replicas when called with a `tf.distribute.InputContext`).
+      is_training: shuffle, repeat, augment (`parse_train`) and drop the last partial batch; otherwise one
+        deterministic pass with `parse_eval` (`eval_output="meta"`) or `parse_val` (`"labels"`).
+      mix_2d_file_pattern: glob(s) of 2D-only records mixed into training; empty for no mixing.
+      mix_2d_parser: the parser of those records (its `source_skeleton` is theirs).
+      mix_2d_ratio: expected fraction of 2D examples per batch.
+      shuffle_buffer: decoded examples held for shuffling (they are full images: mind the memory).
+      cache: keep decoded examples in memory after the first pass (augmentation still varies per epoch).
+      deterministic: reproducible element order; with `seed` also reproducible augmentation and mixing.
+      seed: seed for file order, shuffling, augmentation and mixing; None for fresh randomness.
+      num_parallel_calls: parallelism of reads and maps; `tf.data.AUTOTUNE` by default.
+      cycle_length: files read at once; None lets tf.data choose.
+      eval_output: `"meta"` or `"labels"` (see `is_training`).
+      decode_fn: serialized Example -> decoded dict; `integral_keras.data.decoder.decode_example` by default.
+        It must decode `schema.make_example` records (the end-of-file marker is one).
+      counters: `PipelineCounters` to update (e.g. shared by several readers); a new one by default.
+
+    Attributes:
+      counters: the `PipelineCounters` this reader's pipeline updates.
+    """
+
+    def __init__(
+        self,
+        file_pattern: FilePatterns,
+        parser,
+        batch_size: int,
+        is_training: bool,
+        mix_2d_file_pattern: FilePatterns = (),
+        mix_2d_parser=None,
+        mix_2d_ratio: float = 0.5,
+        shuffle_buffer: int = 1024,
+        cache: bool = False,
+        deterministic: bool = False,
+        seed: Optional[int] = None,
+        num_parallel_calls: int = AUTOTUNE,
+        cycle_length: Optional[int] = None,
+        eval_output: str = "meta",
+        decode_fn: Optional[Callable] = None,
+        counters: Optional[PipelineCounters] = None,
+    ):
+        if eval_output not in _EVAL_OUTPUTS:
+            raise ValueError(f"eval_output must be one of {_EVAL_OUTPUTS}; got {eval_output!r}.")
+        if mix_2d_file_pattern and (mix_2d_parser is None or not is_training):
+            raise ValueError("mix_2d_file_pattern needs is_training=True and a mix_2d_parser.")
+        if mix_2d_file_pattern and not 0.0 < mix_2d_ratio < 1.0:
+            raise ValueError(f"mix_2d_ratio must be in (0, 1); got {mix_2d_ratio!r}.")
+        self.file_pattern = file_pattern
+        self.parser = parser
+        self.batch_size = batch_size
+        self.is_training = is_training
+        self.mix_2d_file_pattern = mix_2d_file_pattern
+        self.mix_2d_parser = mix_2d_parser
+        self.mix_2d_ratio = mix_2d_ratio
+        self.shuffle_buffer = shuffle_buffer
+        self.cache = cache
+        self.deterministic = deterministic
+        self.seed = seed
+        self.num_parallel_calls = num_parallel_calls
+        self.cycle_length = cycle_length
+        self.eval_output = eval_output
+        self.decode_fn = decode_fn or _default_decode_fn()
+        self.counters = counters if counters is not None else PipelineCounters()
+
+    @classmethod
+    def from_config(cls, data_config, parser, is_training, mix_2d_parser=None, decode_fn=None, counters=None):
+        """Builds a reader from a `DataConfig` (training or validation files by `is_training`)."""
+        mixing = is_training and bool(data_config.mix_2d_file_pattern)
+        return cls(
+            data_config.train_file_pattern if is_training else data_config.val_file_pattern,
+            parser,
+            data_config.batch_size if is_training else data_config.eval_batch_size,
+            is_training,
+            mix_2d_file_pattern=data_config.mix_2d_file_pattern if mixing else (),
+            mix_2d_parser=mix_2d_parser if mixing else None,
+            mix_2d_ratio=data_config.mix_2d_ratio,
+            shuffle_buffer=data_config.shuffle_buffer,
+            cache=data_config.cache,
+            deterministic=data_config.deterministic,
+            seed=data_config.seed,
+            num_parallel_calls=data_config.num_parallel_calls,
+            decode_fn=decode_fn,
+            counters=counters,
+        )
+
+    def __call__(self, input_context: Optional[tf.distribute.InputContext] = None) -> tf.data.Dataset:
+        """Returns the batched, prefetched dataset.
+
+        Args:
+          input_context: given by `strategy.distribute_datasets_from_function`; shards the files across input
+            pipelines and uses the per-replica batch size.
+        """
+        batch_size = self.batch_size
+        if input_context is not None:
+            batch_size = input_context.get_per_replica_batch_size(self.batch_size)
+        dataset = self._parsed(self.file_pattern, self.parser, input_context, seed_offset=0)
+        if self.mix_2d_file_pattern:
+            dataset_2d = self._parsed(self.mix_2d_file_pattern, self.mix_2d_parser, input_context, seed_offset=1)
+            dataset = tf.data.Dataset.sample_from_datasets(
+                [dataset, dataset_2d], weights=[1.0 - self.mix_2d_ratio, self.mix_2d_ratio],
+                seed=self._seed(2))
+        dataset = dataset.batch(batch_size, drop_remainder=self.is_training)
+        options = tf.data.Options()
+        options.deterministic = self.deterministic
+        return dataset.with_options(options).prefetch(AUTOTUNE)
+
+    def decoded(self, file_pattern: FilePatterns, input_context=None) -> tf.data.Dataset:
+        """Good decoded examples of `file_pattern`, in file order when not training; bad ones counted, dropped."""
+        paths = _list_files(file_pattern)
+        files = tf.data.Dataset.from_tensor_slices(paths)
+        if input_context is not None and input_context.num_input_pipelines > 1:
+            files = files.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
+        if self.is_training:
+            files = files.shuffle(len(paths), seed=self._seed(3), reshuffle_each_iteration=True)
+        dataset = files.interleave(
+            self._decode_file, cycle_length=self.cycle_length, num_parallel_calls=self.num_parallel_calls,
+            deterministic=self.deterministic or not self.is_training)
+        return dataset.map(self._count).filter(self._is_good).map(lambda flags, example: example)
+
+    # Internals.
+
+    def _seed(self, offset):
+        return None if self.seed is None else self.seed + offset
+
+    def _parsed(self, file_pattern, parser, input_context, seed_offset):
+        dataset = self.decoded(file_pattern, input_context)
+        if self.cache:
+            dataset = dataset.cache()
+        if not self.is_training:
+            parse = parser.parse_eval if self.eval_output == "meta" else parser.parse_val
+            return dataset.map(parse, num_parallel_calls=self.num_parallel_calls, deterministic=True)
+        dataset = dataset.shuffle(self.shuffle_buffer, seed=self._seed(10 * seed_offset + 4)).repeat()
+        if self.seed is None:
+            return dataset.map(parser.parse_train, num_parallel_calls=self.num_parallel_calls)
+        # One stateless seed per element makes the augmentation independent of the map's parallelism.
+        seeds = tf.data.Dataset.random(seed=self._seed(10 * seed_offset + 5)).batch(2)
+        return tf.data.Dataset.zip(dataset, seeds).map(parser.parse_train, num_parallel_calls=self.num_parallel_calls)
+
+    def _decode_file(self, path):
+        """One file's records as `((skipped_before, is_end_marker, position, path), decoded)`, in record order."""
+        records = tf.data.TFRecordDataset(path).map(lambda record: (record, False))
+        end_marker = tf.data.Dataset.from_tensors((tf.constant(_end_marker_record()), True))
+
+        def decode(index, record_and_flag):
+            record, is_end = record_and_flag
+            return index, is_end, self.decode_fn(record)
+
+        decoded = records.concatenate(end_marker).enumerate().map(
+            decode, num_parallel_calls=self.num_parallel_calls, deterministic=True).ignore_errors()
+
+        def count_gap(previous_index, element):
+            index, is_end, example = element
+            return index, ((index - previous_index - 1, is_end, index, path), example)
+
+        return decoded.scan(tf.constant(-1, tf.int64), count_gap)
+
+    def _count(self, flags, example):
+        skipped, is_end, index, path = flags
+        undecodable = tf.logical_not(is_end) & tf.logical_not(example["valid"])
+        kept = tf.logical_not(is_end) & example["valid"]
+        updates = [
+            self.counters.corrupt_records.assign_add(skipped),
+            self.counters.undecodable_images.assign_add(tf.cast(undecodable, tf.int64)),
+            self.counters.examples.assign_add(tf.cast(kept, tf.int64)),
+            _warn_if(skipped > 0, "input pipeline: skipped", skipped, "corrupt record(s) before position", index,
+                     "of", path),
+            _warn_if(undecodable, "input pipeline: skipped undecodable image in record", index, "of", path),
+        ]
+        with tf.control_dependencies(updates):
+            return tf.identity(kept), example
+
+    @staticmethod
+    def _is_good(kept, example):
+        return kept
+
+
+def build_dataset(file_pattern: FilePatterns, parser, batch_size: int, is_training: bool,
+                  **kwargs) -> tf.data.Dataset:
+    """One-call form of `InputReader(...)()`; pass `counters=PipelineCounters()` to read the skip counts.
+
+    Returns:
+      The batched dataset: `(images (N, H, W, 3), labels dict)` for training / `eval_output="labels"`, else
+      `(images, meta dict)`.
+    """
+    return InputReader(file_pattern, parser, batch_size, is_training, **kwargs)()
