@@ -11,7 +11,8 @@ class HeatmapArgmax(HeatmapLayer):
 
     For joint `k` the maximum is taken over its `D*H*W` cells (channels
     `k*D .. k*D + D-1`); ties resolve to the first cell in `(h, w, d)` row-major
-    order. The result is integral and carries no gradient.
+    order, as `numpy.argmax` on the flattened `(H, W, D)` map. The result is
+    integral and carries no gradient.
 
     Args:
       num_joints: Number of joints K.
@@ -28,13 +29,19 @@ class HeatmapArgmax(HeatmapLayer):
     def call(self, logits):
         cells = self.split_joints(logits)
         _, height, width, num_joints, depth = ops.shape(cells)
-        # Reduce depth first, then the (H, W) plane: no transpose of the map.
-        cells = ops.reshape(cells, (-1, height * width, num_joints, depth))
-        plane_index = ops.argmax(ops.max(cells, axis=-1), axis=1)  # (N, K)
+        # Two passes, each a reduction over the leading (H, W) axes (no
+        # transpose of the map): the per-joint maximum, then the smallest
+        # row-major cell index holding it.
+        channel_peak = ops.max(ops.reshape(cells, (-1, height, width, num_joints * depth)), axis=(1, 2))
+        peak = ops.max(ops.reshape(channel_peak, (-1, num_joints, depth)), axis=-1)
+        num_cells = height * width * depth
+        cell_index = ops.reshape(ops.arange(num_cells, dtype="int32"), (1, height, width, 1, depth))
+        candidates = ops.where(cells == peak[:, None, None, :, None], cell_index, num_cells)
+        first = ops.min(ops.min(candidates, axis=(1, 2)), axis=-1)  # (N, K)
+        plane_index = ops.floor_divide(first, depth)
         coords = [ops.mod(plane_index, width), ops.floor_divide(plane_index, width)]
         if self.depth > 1:
-            best_depth = ops.argmax(cells, axis=-1)  # (N, H*W, K)
-            coords.append(ops.take_along_axis(best_depth, plane_index[:, None, :], axis=1)[:, 0, :])
+            coords.append(ops.mod(first, depth))
         return ops.cast(ops.stack(coords, axis=-1), "float32")
 
     def output_shape_for(self, batch, height, width, depth):

@@ -7,9 +7,8 @@ cell `i` centred at `i`, ordered `(x, y)` or `(x, y, z)`.
 
 Cost: the expectation of x only needs the x-marginal, so the layers never form
 `p * coordinate` products over the full map. After one max and one exp pass
-they reduce the unnormalised map to its three marginals (one sum over depth,
-then cheap sums over the `(H, W)` plane and over `(H, W)` for depth), and all
-expectations are taken on those 1-D marginals.
+they reduce the unnormalised map with one sum over H and one over W; the three
+marginals, the normaliser and all expectations come from those small results.
 """
 import collections
 import math
@@ -53,20 +52,25 @@ def _scaled_exp(cells, beta):
 def _marginal_masses(exp_map):
     """Sums an unnormalised `(N, H, W, K, D)` map onto each axis.
 
+    Only two passes touch the full map, both reductions over a leading axis
+    (over H, and over W); everything else works on their small results.
+
     Returns:
       `_Marginals` with `x (N, W, K)`, `y (N, H, K)`, `z (N, K, D)` (None when
       D = 1) and `total (N, K)`, all unnormalised.
     """
-    _, height, width, num_joints, depth = ops.shape(exp_map)
-    if depth == 1:
-        plane = ops.reshape(exp_map, (-1, height, width, num_joints))
-        mass_z = None
-    else:
-        plane = ops.sum(exp_map, axis=-1)
-        mass_z = ops.sum(exp_map, axis=(1, 2))
-    mass_x = ops.sum(plane, axis=1)
-    mass_y = ops.sum(plane, axis=2)
-    return _Marginals(mass_x, mass_y, mass_z, ops.sum(mass_x, axis=1))
+    _, height, width, _, depth = ops.shape(exp_map)
+    over_height = ops.sum(exp_map, axis=1)  # (N, W, K, D)
+    over_width = ops.sum(exp_map, axis=2)  # (N, H, K, D)
+    # The second-level sums are contractions with ones: written as sums, XLA
+    # folds sum(sum(map)) into one more full pass over the map per result.
+    mass_z = ops.einsum("nwkd,w->nkd", over_height, ops.ones((width,)))
+    return _Marginals(
+        x=ops.einsum("nwkd,d->nwk", over_height, ops.ones((depth,))),
+        y=ops.einsum("nhkd,d->nhk", over_width, ops.ones((depth,))),
+        z=mass_z if depth > 1 else None,
+        total=ops.sum(mass_z, axis=-1),
+    )
 
 
 def _first_moment(mass, axis):

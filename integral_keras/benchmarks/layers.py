@@ -1,0 +1,141 @@
+"""Cost of the integral layers relative to the network that feeds them.
+
+Builds the paper's SimpleBaseline-style network (ResNet-50, 256x256x3 input,
+three 4x4 stride-2 deconvolutions with 256 filters + BN + ReLU, and a 1x1
+convolution to K*D channels: 64x64 heat maps), then times, in one process and
+interleaved round by round so that load on a shared machine affects both
+alike:
+  (a) the network forward pass to the logits,
+  (b) each decode layer alone on those logits,
+for 2D (K=16, D=1) and 3D (K=17, D=64) heat maps. Every call is a
+`tf.function` (XLA-compiled by default, as Keras' `jit_compile="auto"` does on
+TensorFlow) and is warmed up before timing. The table reports median times and
+the median over rounds of each round's layer / forward ratio, which is less
+sensitive to load that changes between rounds.
+
+Usage:
+  python scripts/benchmark.py layers [--batch_size=4] [--repeats=7] [--nojit_compile]
+"""
+import statistics
+import time
+
+import keras
+import tensorflow as tf
+from absl import app, flags
+
+from integral_keras.layers import HeatmapArgmax, IntegralRegression, TwoStepIntegral
+
+FLAGS = flags.FLAGS
+flags.DEFINE_integer("batch_size", 4, "Images per forward pass.")
+flags.DEFINE_integer("repeats", 9, "Timed rounds; the table reports medians.")
+flags.DEFINE_integer("warmup", 2, "Untimed calls of every function before timing.")
+flags.DEFINE_bool("jit_compile", True, "XLA-compile the timed tf.functions.")
+flags.DEFINE_list("cases", ["2d", "3d"], "Which heat-map cases to run: 2d, 3d.")
+
+INPUT_SIZE = 256
+HEATMAP_SIZE = 64
+# name -> (num_joints, depth, target integral/forward ratio in percent)
+CASES = {"2d": (16, 1, 1.0), "3d": (17, 64, 3.0)}
+
+
+def build_network(num_channels):
+    """ResNet-50 + 3 deconvolutions + 1x1 conv: (N, 256, 256, 3) -> (N, 64, 64, C)."""
+    inputs = keras.Input((INPUT_SIZE, INPUT_SIZE, 3))
+    backbone = keras.applications.ResNet50(
+        weights=None, include_top=False, input_shape=(INPUT_SIZE, INPUT_SIZE, 3)
+    )
+    x = backbone(inputs)
+    for _ in range(3):
+        x = keras.layers.Conv2DTranspose(256, 4, strides=2, padding="same", use_bias=False)(x)
+        x = keras.layers.BatchNormalization()(x)
+        x = keras.layers.ReLU()(x)
+    logits = keras.layers.Conv2D(num_channels, 1)(x)
+    return keras.Model(inputs, logits, name="resnet50_deconv")
+
+
+def decode_layers(num_joints, depth):
+    """The layers to time, by table label."""
+    return {
+        "IntegralRegression": IntegralRegression(num_joints, depth),
+        "IntegralRegression(debias)": IntegralRegression(num_joints, depth, debias=True),
+        "TwoStepIntegral": TwoStepIntegral(num_joints, depth),
+        "HeatmapArgmax": HeatmapArgmax(num_joints, depth),
+    }
+
+
+def _seconds(function, argument):
+    start = time.perf_counter()
+    function(argument)  # Eager tf.function calls on CPU return computed tensors.
+    return time.perf_counter() - start
+
+
+def time_case(num_joints, depth, batch_size, repeats, warmup, jit_compile):
+    """Times the forward pass and each decode layer, interleaved round by round.
+
+    Returns:
+      `{label: (median ms, median per-round percentage of the forward pass)}`
+      with the forward pass under "forward".
+    """
+    network = build_network(num_joints * depth)
+    images = keras.random.uniform((batch_size, INPUT_SIZE, INPUT_SIZE, 3), 0.0, 255.0, seed=0)
+    functions = {"forward": tf.function(lambda x: network(x, training=False), jit_compile=jit_compile)}
+    for label, layer in decode_layers(num_joints, depth).items():
+        functions[label] = tf.function(layer, jit_compile=jit_compile)
+    logits = functions["forward"](images)
+    arguments = {label: (images if label == "forward" else logits) for label in functions}
+    for label, function in functions.items():
+        for _ in range(warmup):
+            function(arguments[label])
+    samples = {label: [] for label in functions}
+    for _ in range(repeats):
+        for label, function in functions.items():
+            samples[label].append(_seconds(function, arguments[label]))
+    forward = samples["forward"]
+    return {
+        label: (
+            1e3 * statistics.median(values),
+            statistics.median(100.0 * v / f for v, f in zip(values, forward)),
+        )
+        for label, values in samples.items()
+    }
+
+
+def format_table(results):
+    """Markdown table of per-case forward and layer times."""
+    lines = [
+        "| case | layer | forward ms | layer ms | layer / forward | target |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for case, timings in results.items():
+        num_joints, depth, target = CASES[case]
+        forward, _ = timings["forward"]
+        shape = f"{case} ({HEATMAP_SIZE}x{HEATMAP_SIZE}" + (f"x{depth}" if depth > 1 else "") + f", K={num_joints})"
+        for label, (millis, percent) in timings.items():
+            if label == "forward":
+                continue
+            verdict = ""
+            if label == "IntegralRegression":
+                verdict = f"< {target:g} %: " + ("met" if percent < target else "MISSED")
+            lines.append(f"| {shape} | {label} | {forward:.1f} | {millis:.2f} | {percent:.2f} % | {verdict} |")
+    return "\n".join(lines)
+
+
+def main(argv):
+    FLAGS(argv)
+    unknown = [case for case in FLAGS.cases if case not in CASES]
+    if unknown:
+        raise app.UsageError(f"--cases: unknown {unknown}; valid: {sorted(CASES)}")
+    keras.utils.set_random_seed(0)
+    results = {}
+    for case in FLAGS.cases:
+        num_joints, depth, _ = CASES[case]
+        results[case] = time_case(
+            num_joints, depth, FLAGS.batch_size, FLAGS.repeats, FLAGS.warmup, FLAGS.jit_compile
+        )
+    print(
+        f"batch_size={FLAGS.batch_size} repeats={FLAGS.repeats} warmup={FLAGS.warmup} "
+        f"jit_compile={FLAGS.jit_compile} backend={keras.backend.backend()} "
+        f"tensorflow={tf.__version__} keras={keras.__version__}"
+    )
+    print(format_table(results))
+    return 0
