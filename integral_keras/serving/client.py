@@ -122,6 +122,8 @@ def rest_predict(url, body, timeout=30.0):
         raise ServingError(f"HTTP {error.code} from {url}: {detail}") from None
     except urllib.error.URLError as error:
         raise ServingError(f"Cannot reach TF Serving at {url}: {error.reason}") from None
+    except TimeoutError:
+        raise ServingError(f"TF Serving at {url} timed out after {timeout} s") from None
 
 
 def _serving_apis():

@@ -120,8 +120,16 @@ def test_rest_http_error_carries_the_serving_message():
 def test_unreachable_server_is_a_serving_error():
     with _CannedServer(200, {}, max_requests=0) as server:
         port = server.port
+    # Closed now: the connection is refused.
     with pytest.raises(client.ServingError, match="Cannot reach"):
         client.rest_predict(client.rest_url("127.0.0.1", port, "tiny"), {"instances": []}, timeout=5)
+
+
+def test_silent_server_times_out_as_a_serving_error():
+    with _CannedServer(200, {}, max_requests=0) as server:
+        # The socket listens but nobody answers.
+        with pytest.raises(client.ServingError, match="timed out"):
+            client.rest_predict(client.rest_url("127.0.0.1", server.port, "tiny"), {"instances": []}, timeout=1)
 
 
 def test_grpc_without_serving_api_names_the_package(monkeypatch):

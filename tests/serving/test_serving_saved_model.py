@@ -175,3 +175,15 @@ def test_bad_input_is_invalid_argument(random_export, image_bytes, box, message)
     with pytest.raises(tf.errors.InvalidArgumentError, match=message):
         loaded.signatures["serve_image_bytes"](image_bytes=tf.constant(image_bytes),
                                                box=tf.constant(box, tf.float32))
+
+
+def test_grayscale_png_is_read_as_rgb(random_export):
+    _, _, loaded = random_export
+    gray = stm.textured_image(40, 50, seed=8)[..., 0]
+    ok, single_channel = cv2.imencode(".png", gray)
+    assert ok
+    box = tf.constant([3.0, 4.0, 30.0, 30.0])
+    signature = loaded.signatures["serve_image_bytes"]
+    got = signature(image_bytes=tf.constant(single_channel.tobytes()), box=box)
+    want = signature(image_bytes=tf.constant(stm.encode(np.repeat(gray[..., None], 3, axis=-1))), box=box)
+    np.testing.assert_allclose(got["joints"].numpy(), want["joints"].numpy(), atol=1e-5)
