@@ -12,6 +12,7 @@ Options (JSON): total_steps, batch_size, checkpoint_every_steps, step_delay_s.
 import json
 import os
 import sys
+import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -55,10 +56,12 @@ def main():
     dataset = tiny_dataset(batch_size)
     delay = OPTIONS.get("step_delay_s", 0.0)
     if delay:
+        def slow_identity(images):
+            time.sleep(delay)
+            return images
+
         dataset = dataset.map(lambda images, labels: (
-            tf.py_function(lambda x: (tf.timestamp(), __import__("time").sleep(delay), x)[2], [images], tf.float32),
-            labels))
-        dataset = dataset.map(lambda images, labels: (tf.ensure_shape(images, [batch_size, 8, 8, 3]), labels))
+            tf.ensure_shape(tf.py_function(slow_identity, [images], tf.float32), images.shape), labels))
     if MODE == "multi_worker":
         options = tf.data.Options()
         # Every worker reads the same batches; each replica takes its share of the global batch.
@@ -68,6 +71,7 @@ def main():
                       MODEL_DIR, dataset, batch_size)
     restored_path = trainer.checkpoints.latest()
     restored_step = int(restored_path.rsplit("-", 1)[1]) if restored_path else 0
+    trainer.checkpoints.restore()  # so that "init" holds the weights training starts from
     arrays = {f"init{index}": np.asarray(variable) for index, variable in enumerate(trainer.model.trainable_variables)}
     trainer.train()
     arrays.update(final_step=np.array(trainer.step), restored_step=np.array(restored_step))
