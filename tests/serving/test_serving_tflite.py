@@ -56,6 +56,17 @@ def test_regression_model_and_batch(tmp_path):
         runner(batch[:1])
 
 
+def test_heatmap_method_decodes_the_argmax(tmp_path, images):
+    model = stm.random_pose_model("H2", num_joints=2, seed=3)
+    got = LiteRTPoseModel(export_tflite(model, tmp_path / "h2.tflite", "float32", stm.spec_params("H2")))(images)
+    logits = np.asarray(model(images)["heatmaps"]).reshape(1, 256, 2)
+    index = logits.argmax(axis=1)
+    want_hm = np.stack([index % 16, index // 16], axis=-1)
+    np.testing.assert_allclose(got["joints"], (want_hm + 0.5) * stm.STRIDE - 0.5, atol=1e-3)
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(got["confidence"], (probs / probs.sum(axis=1, keepdims=True)).max(axis=1), rtol=1e-4)
+
+
 def test_bad_arguments(tmp_path):
     model = stm.random_pose_model("I1")
     with pytest.raises(ValueError, match="quantization"):
