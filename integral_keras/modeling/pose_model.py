@@ -11,7 +11,7 @@ normalisation -> backbone -> per-stage heads -> a dict of outputs
 | `marginal_x`, `marginal_y` (, `marginal_z`) | `(N, K, w)`, `(N, K, h)`, `(N, K, D)` | integral="two_step" |
 | `heatmaps_stage{s}`, `joints_stage{s}` | as above, earlier stages `s` | num_stages > 1 |
 
-The last stage uses the plain keys; every stage is supervised with the same
+Outputs are float32 also under a mixed-precision policy. The last stage uses the plain keys; every stage is supervised with the same
 target. For R1 on a staged backbone (hourglass, multi-stage ResNet), each stage's
 heat-map logits stay internal features passed to the next stage and each stage's
 joints are regressed from that stage's features.
@@ -74,6 +74,11 @@ def _integral_outputs(config: ModelConfig, logits, suffix: str, with_marginals: 
 
 def build_pose_model(config: ModelConfig) -> keras.Model:
     """Builds the network described by `config` (see the module docstring).
+
+    The input is normalised with ImageNet mean/std in RGB for every backbone.
+    (`keras.applications`' own ResNet weights were trained on Caffe-style BGR
+    mean-subtracted input; loading them as `pretrained` still gives a good
+    initialisation for the fine-tuning the paper does, not their exact features.)
 
     Args:
       config: A `ModelConfig`; it is validated first.

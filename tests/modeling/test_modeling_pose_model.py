@@ -218,7 +218,26 @@ def test_staged_model_trains_every_stage():
     assert {"heatmaps_stage0_loss", "joints_stage0_loss", "heatmaps_loss", "joints_loss"} <= set(history.history)
 
 
-def test_builder_errors_name_the_problem(tmp_path):
+def test_mixed_precision_outputs_are_float32():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        for family, method in (("resnet18", "I1"), ("hourglass", "H1")):
+            model = build_pose_model(_config(family, method, DEPTH_3D))
+            assert {t.dtype for t in model.output.values()} == {"float32"}
+        model = build_pose_model(_config("resnet18", "R1"))
+        assert model.output["joints"].dtype == "float32"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def test_builder_pretrained_and_errors(tmp_path):
+    source = build_pose_model(_config("resnet18", "I1"))
+    path = str(tmp_path / "backbone.weights.h5")
+    source.get_layer("resnet18").save_weights(path)
+    loaded = build_pose_model(_config("resnet18", "I1", pretrained=path))
+    for a, b in zip(source.get_layer("resnet18").get_weights(), loaded.get_layer("resnet18").get_weights()):
+        np.testing.assert_array_equal(a, b)
+
     config = _config("resnet18", "I1")
     config.heatmap_size = 32  # mutated after validation: the builder re-validates
     with pytest.raises(ConfigError) as info:

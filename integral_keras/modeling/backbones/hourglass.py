@@ -75,7 +75,7 @@ def build_hourglass(input_shape: Tuple[int, int, int] = (256, 256, 3), num_outpu
         y = _hourglass(x, HOURGLASS_LEVELS, num_features, name=f"{name}_hg")
         y = _residual(y, num_features, name=f"{name}_res")
         features = conv_bn_relu(y, num_features, 1, name=f"{name}_lin", use_bias=True)
-        heatmaps = keras.layers.Conv2D(num_outputs, 1, name=f"{name}_logits")(features)
+        heatmaps = keras.layers.Conv2D(num_outputs, 1, dtype="float32", name=f"{name}_logits")(features)
         outputs[f"heatmaps_stage{s}"] = heatmaps
         outputs[f"features_stage{s}"] = features
         if s < num_stages - 1:

@@ -26,7 +26,7 @@ def deconv_head(features, num_outputs: int, num_deconv: int = 3, filters: int = 
       name: Prefix of the layer names.
 
     Returns:
-      `(N, h * 2**num_deconv, w * 2**num_deconv, num_outputs)` logits.
+      `(N, h * 2**num_deconv, w * 2**num_deconv, num_outputs)` float32 logits.
     """
     if upsample not in UPSAMPLE_MODES:
         raise ValueError(f"upsample must be one of {list(UPSAMPLE_MODES)}, got {upsample!r}")
@@ -42,5 +42,6 @@ def deconv_head(features, num_outputs: int, num_deconv: int = 3, filters: int = 
                                     kernel_initializer=head_initializer(), name=f"{block}_conv")(x)
         x = batch_norm(f"{block}_bn")(x)
         x = keras.layers.ReLU(name=f"{block}_relu")(x)
+    # float32 logits also under mixed precision: the losses and the softmax need the range.
     return keras.layers.Conv2D(num_outputs, 1, kernel_initializer=head_initializer(), bias_initializer="zeros",
-                               name=f"{name}_logits")(x)
+                               dtype="float32", name=f"{name}_logits")(x)
