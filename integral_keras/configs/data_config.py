@@ -10,6 +10,8 @@ from typing import Optional, Tuple
 from integral_keras.configs.base import Config, ConfigError
 from integral_keras.data import skeletons
 
+WARP_BACKENDS = ("tensorflow", "opencv")  # integral_keras.ops.affine.WARP_BACKENDS, without importing TensorFlow
+
 
 @dataclasses.dataclass
 class AugmentationConfig(Config):
@@ -56,6 +58,8 @@ class DataConfig(Config):
       deterministic: keep the element order reproducible (slower); with `seed` the augmentation is reproducible too.
       seed: seed for shuffling, augmentation and mixing; None draws fresh randomness.
       num_parallel_calls: parallel reads / maps; -1 lets tf.data tune it (AUTOTUNE).
+      warp_backend: `opencv` (default; several times faster on CPU) or `tensorflow` (a pure graph op that
+        tf.data service can serialize); see `ops.affine.warp_image` and docs/benchmarks.md.
       mix_2d_file_pattern: glob(s) of 2D-only TFRecords mixed into 3D training (the paper's Strategy 2);
         empty turns mixing off.
       mix_2d_skeleton: skeleton of those 2D records, mapped to `skeleton` by joint name; None = `skeleton`.
@@ -73,6 +77,7 @@ class DataConfig(Config):
     deterministic: bool = False
     seed: Optional[int] = None
     num_parallel_calls: int = -1
+    warp_backend: str = "opencv"
     mix_2d_file_pattern: Tuple[str, ...] = ()
     mix_2d_skeleton: Optional[str] = None
     mix_2d_ratio: float = 0.5
@@ -87,6 +92,7 @@ class DataConfig(Config):
         self._check_range("eval_batch_size", 1)
         self._check_range("shuffle_buffer", 1)
         self._check_range("mix_2d_ratio", 0.0, 1.0)
+        self._check_choice("warp_backend", WARP_BACKENDS)
         if self.num_parallel_calls != -1 and self.num_parallel_calls < 1:
             raise ConfigError("num_parallel_calls",
                               f"invalid value {self.num_parallel_calls!r}; use -1 (AUTOTUNE) or a positive int")

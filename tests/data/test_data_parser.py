@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from integral_keras.codecs.pose_codec import PoseCodec
 from integral_keras.data import skeletons
-from integral_keras.configs import DataConfig, ModelConfig
+from integral_keras.configs import DataConfig, ModelConfig, data_config
 from integral_keras.data.parser import EVAL_META_KEYS, Parser, build_parser
 from integral_keras.ops import affine
 
@@ -62,14 +62,14 @@ def _parser(skeleton="mpii", method="Istar", depth=1, **kwargs):
     return Parser(codec, method, skeleton, **kwargs)
 
 
-@pytest.mark.parametrize("seed", [(1, 2), (3, 4), (5, 6)])
-def test_training_warp_puts_the_mark_on_its_flipped_joint(seed):
+@pytest.mark.parametrize("seed,warp_backend", [((1, 2), "opencv"), ((3, 4), "tensorflow"), ((5, 6), "opencv")])
+def test_training_warp_puts_the_mark_on_its_flipped_joint(seed, warp_backend):
     rng = np.random.default_rng(seed[0])
     keypoints = rng.uniform([60, 45], [100, 75], size=(16, 2)).round()
     image = np.zeros((120, 160, 3), np.uint8)
     x, y = keypoints[0].astype(int)  # joint 0 = r_ankle, becomes l_ankle (5) after the flip
     image[y - 1:y + 2, x - 1:x + 2] = 255
-    parser = _parser(rotation_prob=1.0, flip_prob=1.0, color_factor=0.0)
+    parser = _parser(rotation_prob=1.0, flip_prob=1.0, color_factor=0.0, warp_backend=warp_backend)
     decoded = _decoded(image, keypoints)
 
     crop, labels = parser.parse_train(decoded, seed=tf.constant(seed))
@@ -206,8 +206,10 @@ def test_eval_is_deterministic_and_maps_back_to_the_image():
 def test_build_parser_reads_model_and_data_configs():
     model = ModelConfig(backbone="resnet18", method="I1", num_joints=17, input_size=64, heatmap_size=16, depth=4,
                         num_stages=1, num_deconv=3)
-    data = DataConfig(skeleton="h36m").override(["augmentation.flip_prob=0.0", "augmentation.rotation_factor=10"])
+    data = DataConfig(skeleton="h36m").override(["augmentation.flip_prob=0.0", "augmentation.rotation_factor=10",
+                                                 "warp_backend=tensorflow"])
     parser = build_parser(model, data, source_skeleton="mpii")
     assert parser.codec.input_size == (64, 64) and parser.codec.depth == 4
     assert parser.flip_prob == 0.0 and parser.rotation_factor == 10.0 and parser.scale_factor == 0.25
     assert parser.source_skeleton.name == "mpii" and parser.target_keys() == ("heatmaps", "joints")
+    assert parser.warp_backend == "tensorflow" and data_config.WARP_BACKENDS == affine.WARP_BACKENDS

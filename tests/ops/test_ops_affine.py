@@ -60,21 +60,38 @@ def test_warp_matches_cv2_warp_affine():
     np.testing.assert_allclose(got[2:-2, 2:-2], want[2:-2, 2:-2], atol=0.5)
 
 
-def test_warp_puts_a_mark_on_its_transformed_point():
+@pytest.mark.parametrize("backend", affine.WARP_BACKENDS)
+def test_warp_puts_a_mark_on_its_transformed_point(backend):
     image = np.zeros((100, 140, 1), np.float32)
     mark = np.array([81.0, 37.0])
     image[36:39, 80:83] = 255.0
     m = affine.crop_transform([70.0, 50.0], [60.0, 60.0], 64, -30.0, True)
-    crop = affine.warp_image(image, m, 64).numpy()[..., 0]
+    crop = affine.warp_image(image, m, 64, backend=backend).numpy()[..., 0]
     ys, xs = np.mgrid[:64, :64]
     centroid = np.array([(crop * xs).sum(), (crop * ys).sum()]) / crop.sum()
     expected = affine.transform_points(m, mark[None]).numpy()[0]
     np.testing.assert_allclose(centroid, expected, atol=0.25)
 
 
-def test_warp_keeps_dtype_float32_and_fills_outside():
+@pytest.mark.parametrize("backend", affine.WARP_BACKENDS)
+def test_warp_returns_float32_and_fills_outside(backend):
     image = tf.fill([10, 10, 3], tf.constant(200, tf.uint8))
     m = affine.crop_transform([5.0, 5.0], [40.0, 40.0], 20)  # box far larger than the image
-    crop = affine.warp_image(image, m, 20).numpy()
+    crop = tf.function(affine.warp_image, autograph=False)(image, m, 20, backend=backend).numpy()
     assert crop.dtype == np.float32 and crop.shape == (20, 20, 3)
     assert crop[0, 0, 0] == 0.0 and crop[10, 10, 0] == pytest.approx(200.0)
+
+
+def test_opencv_backend_matches_tensorflow_backend_on_uint8():
+    rng = np.random.default_rng(1)
+    image = cv2.GaussianBlur(rng.integers(0, 255, (70, 90, 3)).astype(np.uint8), (0, 0), 2.0)
+    m = affine.crop_transform([45.0, 35.0], [40.0, 50.0], (48, 40), -12.0, False)
+    tf_crop = affine.warp_image(image, m, (48, 40)).numpy()
+    cv_crop = affine.warp_image(image, m, (48, 40), backend="opencv").numpy()
+    assert cv_crop.shape == (48, 40, 3)
+    np.testing.assert_allclose(cv_crop[2:-2, 2:-2], tf_crop[2:-2, 2:-2], atol=1.0)  # uint8 rounding
+
+
+def test_unknown_warp_backend_is_named():
+    with pytest.raises(ValueError, match="pillow"):
+        affine.warp_image(np.zeros((4, 4, 3), np.uint8), np.eye(3, dtype=np.float32), 4, backend="pillow")
