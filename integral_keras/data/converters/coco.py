@@ -53,6 +53,8 @@ def _box_fields(box, image_info, aspect_ratio: float, padding: float):
 
 def _keypoint_record(coco, annotation, aspect_ratio, padding) -> Union[common.Record, common.Skipped]:
     record_id = f"annotation {annotation.get('id')} (image {annotation.get('image_id')})"
+    if annotation.get("category_id", PERSON_CATEGORY) != PERSON_CATEGORY:
+        return common.Skipped(record_id, "not_person", f"category {annotation['category_id']}", warn=False)
     if annotation.get("iscrowd", 0):
         return common.Skipped(record_id, "crowd", "iscrowd annotation", warn=False)
     if annotation.get("num_keypoints", 0) == 0:
@@ -74,7 +76,8 @@ def keypoint_records(coco, aspect_ratio: float = 1.0, padding: float = DEFAULT_P
                      ) -> Iterator[Union[common.Record, common.Skipped]]:
     """One record per person annotation with keypoints, grouped by image (sorted image ids).
 
-    Crowd annotations and annotations with `num_keypoints == 0` are skipped quietly (`crowd`, `no_keypoints`).
+    Crowd annotations, annotations with `num_keypoints == 0` and other categories than person are skipped quietly
+    (`crowd`, `no_keypoints`, `not_person`).
 
     Args:
       coco: a `pycocotools.coco.COCO` of a `person_keypoints_*.json` file (see `load_coco`).
@@ -148,6 +151,7 @@ def convert_coco(annotation_file, image_root, output_prefix: str, detections_fil
     Returns:
       The `common.ConversionSummary`.
     """
+    common.check_positive(aspect_ratio=aspect_ratio, padding=padding)
     coco = load_coco(annotation_file)
     if detections_file is None:
         records = keypoint_records(coco, aspect_ratio, padding)

@@ -94,6 +94,13 @@ def parse_entry(record_id: str, build: Callable[[], Union[Record, Skipped]]) -> 
         return Skipped(record_id, MALFORMED_ENTRY, f"{type(error).__name__}: {error}")
 
 
+def check_positive(**values: float) -> None:
+    """Raises ValueError naming the first argument that is not a positive finite number (e.g. `padding=0`)."""
+    for name, value in values.items():
+        if not (np.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a positive number; got {value!r}")
+
+
 def load_json_list(path, description: str) -> list:
     """The JSON list in file `path`; FileNotFoundError / ValueError name the path and what was expected."""
     if not os.path.isfile(path):

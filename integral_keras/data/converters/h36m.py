@@ -222,6 +222,7 @@ def convert_h36m(root, output_prefix: str, split: str = "train", protocol: int =
     Returns:
       The `common.ConversionSummary`.
     """
+    common.check_positive(crop_mm=crop_mm, aspect_ratio=aspect_ratio)
     annot_root = os.path.join(root, "annot")
     if not os.path.isdir(annot_root):
         raise FileNotFoundError(f"Human3.6M annotation folder not found: {annot_root}")

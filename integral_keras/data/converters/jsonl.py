@@ -119,6 +119,7 @@ def convert_jsonl(jsonl_file, image_root, output_prefix: str, skeleton: Optional
     Returns:
       The `common.ConversionSummary`.
     """
+    common.check_positive(aspect_ratio=aspect_ratio, padding=padding)
     if not os.path.isfile(jsonl_file):
         raise FileNotFoundError(f"JSON-lines file not found: {jsonl_file}")
     with open(jsonl_file) as handle:

@@ -97,6 +97,7 @@ def convert_mpii(json_file, image_root, output_prefix: str, gt_valid_file: Optio
     Returns:
       The `common.ConversionSummary`.
     """
+    common.check_positive(aspect_ratio=aspect_ratio, padding=padding)
     entries = common.load_json_list(json_file, "MPII person")
     headboxes = None
     if gt_valid_file is not None:

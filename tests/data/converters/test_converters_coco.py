@@ -54,9 +54,10 @@ def coco_files(tmp_path):
         _annotation(107, 5, GOOD_1, [5, 6, 20, 30]),
         _annotation(108, 1, GOOD_1[:30], [5, 6, 20, 30]),  # 10 keypoints only
         _annotation(109, 1, nan_keypoints, [5, 6, 20, 30]),
+        dict(_annotation(110, 2, GOOD_2, [25, 30, 40, 30]), category_id=2),
     ]
     categories = [{"id": 1, "name": "person", "supercategory": "person", "keypoints": [str(i) for i in range(K)],
-                   "skeleton": []}]
+                   "skeleton": []}, {"id": 2, "name": "bicycle", "supercategory": "vehicle"}]
     annotation_file = tmp_path / "person_keypoints_val2017.json"
     annotation_file.write_text(json.dumps({"images": image_infos, "annotations": annotations,
                                            "categories": categories}))
@@ -89,8 +90,9 @@ def test_ground_truth_records(coco_files, tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         summary = coco.convert_coco(annotation_file, images, str(prefix), num_shards=2, progress=False)
     assert summary.written == 2
-    assert summary.skipped == {"crowd": 1, "no_keypoints": 1, "missing_image": 1, "unreadable_image": 1,
-                               "path_outside_root": 1, "malformed_entry": 1, "non_finite_values": 1}
+    assert summary.skipped == {"crowd": 1, "no_keypoints": 1, "not_person": 1, "missing_image": 1,
+                               "unreadable_image": 1, "path_outside_root": 1, "malformed_entry": 1,
+                               "non_finite_values": 1}
     assert len(summary.paths) == 2
 
     records = by_filename(read_shards(prefix))

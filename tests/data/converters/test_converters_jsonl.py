@@ -168,3 +168,11 @@ def test_convert_jsonl_binary(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "written 1, skipped 0" in result.stdout
     assert len(read_shards(prefix)) == 1
+
+
+@pytest.mark.parametrize("arguments, name", [({"padding": 0.0}, "padding"), ({"aspect_ratio": -1.0}, "aspect_ratio"),
+                                             ({"aspect_ratio": float("nan")}, "aspect_ratio")])
+def test_crop_arguments_must_be_positive(jsonl_files, tmp_path, arguments, name):
+    jsonl_file, images, _, _ = jsonl_files
+    with pytest.raises(ValueError, match=f"{name} must be a positive number"):
+        jsonl.convert_jsonl(jsonl_file, images, str(tmp_path / "x"), progress=False, **arguments)
