@@ -1,0 +1,70 @@
+"""Evaluates a trained pose model with a benchmark's protocol, or compares the PCK curves of several runs.
+
+    python scripts/evaluate.py --config_file=configs/paper/table1_mpii_r50_I1.yaml --checkpoint=/tmp/run/checkpoints \
+        --gt_valid_mat=data/mpii/gt_valid.mat --flip_test --output_dir=/tmp/run/eval
+    python scripts/evaluate.py --config_file=configs/paper/table6_coco_r101_I1.yaml --model_path=model.keras \
+        --coco_gt_json=data/coco/annotations/person_keypoints_val2017.json --output_dir=/tmp/coco_eval
+    python scripts/evaluate.py --compare=runs/H1/metrics.json,runs/I1/metrics.json --output_dir=/tmp/fig2
+
+Writes `<output_dir>/metrics.json`, `metrics.md` and (MPII / synthetic) `pck_curve.png`; COCO also writes
+`coco_results.json`. With --compare, writes `<output_dir>/pck_curves.png` (the paper's Fig. 2).
+The records come from `data.val_file_pattern` of the config (or --file_pattern); the benchmark from --dataset or,
+by default, from the records' `dataset` feature.
+"""
+import json
+import os
+
+from absl import app
+from absl import flags
+from absl import logging
+
+from integral_keras.configs.experiment import load_experiment
+from integral_keras.evaluation import protocols
+
+FLAGS = flags.FLAGS
+flags.DEFINE_multi_string("config_file", [], "YAML experiment file; repeat to merge several (later files win).")
+flags.DEFINE_multi_string("params_override", [], "Dotted overrides 'a.b=value', comma-separated or repeated.")
+flags.DEFINE_string("checkpoint", None, "TensorFlow checkpoint (prefix or the run's checkpoints/ folder) or a "
+                                        ".weights.h5 file, restored into the model built from the config.")
+flags.DEFINE_string("model_path", None, "A saved .keras model (loaded with safe_mode=True) instead of building one.")
+flags.DEFINE_enum("dataset", None, list(protocols.DATASETS), "Benchmark; default: the records' dataset feature.")
+flags.DEFINE_list("file_pattern", None, "TFRecord glob(s) to evaluate; default: data.val_file_pattern.")
+flags.DEFINE_bool("flip_test", False, "Average the predictions of each crop and of its mirror image.")
+flags.DEFINE_string("gt_valid_mat", None, "MPII: the official gt_valid.mat (else the records' head boxes).")
+flags.DEFINE_string("coco_gt_json", None, "COCO: the person-keypoints annotation file (required for COCO).")
+flags.DEFINE_multi_integer("h36m_protocol", [1, 2], "Human3.6M protocols to evaluate (1: PA-MPJPE on S11, "
+                                                    "2: MPJPE on S9 and S11).")
+flags.DEFINE_integer("max_batches", None, "Evaluate only this many batches (a quick check, not the benchmark).")
+flags.DEFINE_string("label", None, "Run name in the table and the plot; default: the output folder's name.")
+flags.DEFINE_list("compare", None, "metrics.json files of several runs: plot their PCK curves in one PNG.")
+flags.DEFINE_string("output_dir", None, "Where the metrics, table and plots are written.")
+flags.mark_flag_as_required("output_dir")
+
+
+def main(argv):
+    del argv
+    if FLAGS.compare:
+        path = protocols.compare_runs(FLAGS.compare, os.path.join(FLAGS.output_dir, "pck_curves.png"))
+        logging.info("Wrote %s", path)
+        return
+    if not FLAGS.config_file:
+        raise app.UsageError("--config_file is required (the model and data settings of the run)")
+    config = load_experiment(FLAGS.config_file, FLAGS.params_override)
+    if FLAGS.model_path is None and FLAGS.checkpoint is None:
+        raise app.UsageError("Pass --checkpoint or --model_path: a freshly initialised model has nothing to evaluate")
+    from integral_keras.serving.predictor import load_pose_model
+
+    model = load_pose_model(config, model_path=FLAGS.model_path, checkpoint=FLAGS.checkpoint)
+    label = FLAGS.label or os.path.basename(os.path.normpath(FLAGS.output_dir))
+    metrics = protocols.run_benchmark(
+        config, protocols.model_predict_fn(model, config.model), file_pattern=FLAGS.file_pattern,
+        dataset=FLAGS.dataset, flip_test=FLAGS.flip_test, gt_valid_mat=FLAGS.gt_valid_mat,
+        coco_gt_json=FLAGS.coco_gt_json, output_dir=FLAGS.output_dir, label=label,
+        max_batches=FLAGS.max_batches, h36m_protocols=FLAGS.h36m_protocol)
+    with open(os.path.join(FLAGS.output_dir, "metrics.md"), encoding="utf-8") as f:
+        print(f.read())
+    logging.info("Metrics: %s", json.dumps({k: v for k, v in metrics.items() if not isinstance(v, (list, dict))}))
+
+
+if __name__ == "__main__":
+    app.run(main)
