@@ -250,7 +250,8 @@ def make_example(**fields) -> tf.train.Example:
         values.setdefault("has_3d", 1)
     else:
         values["keypoints_3d"] = np.zeros((num_joints, 3))
-    bbox = _finite_array("bbox", values.get("bbox", default_bbox(keypoints_2d, values["visible"])), (4,))
+    bbox = values["bbox"] if "bbox" in values else default_bbox(keypoints_2d, values["visible"])
+    bbox = _finite_array("bbox", bbox, (4,))
     values["bbox"] = bbox
     values.setdefault("center", bbox[:2] + bbox[2:] / 2)
     values.setdefault("scale", bbox[2:])

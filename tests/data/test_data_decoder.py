@@ -98,15 +98,30 @@ def _bad_images():
             "truncated_jpeg": jpeg[: len(jpeg) // 2], "gif": b"GIF89a" + b"\x00" * 40}
 
 
-@pytest.mark.parametrize("name", sorted(_bad_images()))
-def test_undecodable_image_gives_invalid_dummy_without_raising(name):
-    serialized = _raw_example({"image/encoded": _bad_images()[name], "keypoints/num": [1], "keypoints/2d": [1.0, 2.0],
-                               "image/id": [5]})
-    decoded = list(tf.data.Dataset.from_tensors(serialized).map(decode_example))[0]
+def _bad_image_record(name, image_id=5):
+    return _raw_example({"image/encoded": _bad_images()[name], "keypoints/num": [1], "keypoints/2d": [1.0, 2.0],
+                         "image/id": [image_id]})
+
+
+def _check_invalid(decoded, image_id):
     assert not bool(decoded["valid"])
     assert decoded["image"].shape == (1, 1, 3) and decoded["image"].dtype == tf.uint8
-    assert int(decoded["image_id"]) == 5
+    assert int(decoded["image_id"]) == image_id
     np.testing.assert_array_equal(decoded["keypoints_2d"].numpy(), [[1.0, 2.0]])
+
+
+@pytest.mark.parametrize("name", sorted(_bad_images()))
+def test_undecodable_image_gives_invalid_dummy_without_raising(name):
+    _check_invalid(decode_example(tf.constant(_bad_image_record(name))), 5)
+
+
+def test_undecodable_images_do_not_stop_a_dataset():
+    names = sorted(_bad_images())
+    records = [_bad_image_record(name, index) for index, name in enumerate(names)] + [_serialized()]
+    decoded = list(tf.data.Dataset.from_tensor_slices(records).map(decode_example))
+    for index in range(len(names)):
+        _check_invalid(decoded[index], index)
+    assert bool(decoded[-1]["valid"])
 
 
 def test_image_size_differing_from_the_record_is_invalid():
@@ -125,7 +140,7 @@ def test_image_size_differing_from_the_record_is_invalid():
 def test_corrupt_records_raise_invalid_argument(features):
     features = dict(features, **{"image/encoded": cv2.imencode(".png", _image())[1].tobytes()})
     with pytest.raises(tf.errors.InvalidArgumentError):
-        list(tf.data.Dataset.from_tensors(_raw_example(features)).map(decode_example))
+        decode_example(tf.constant(_raw_example(features)))
 
 
 def test_bytes_that_are_not_an_example_raise_and_ignore_errors_drops_them():

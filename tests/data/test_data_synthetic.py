@@ -40,6 +40,15 @@ def test_same_seed_same_bytes_and_order_independence():
     assert first.example(0, "train").SerializeToString() != first.example(0, "val").SerializeToString()
 
 
+def test_same_seed_writes_identical_files(tmp_path):
+    contents = []
+    for folder in ("a", "b"):
+        paths = write_dataset(os.path.join(tmp_path, folder), num_train=3, num_val=0, image_size=32, seed=9,
+                              num_shards=2)["train"]
+        contents.append([open(path, "rb").read() for path in paths])
+    assert contents[0] == contents[1] and all(contents[0])
+
+
 def test_2d_labels_are_the_pinhole_projection_of_the_3d_labels(samples):
     for sample in samples:
         root = _index(sample.skeleton, "pelvis")
