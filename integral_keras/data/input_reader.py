@@ -1,7 +1,8 @@
 """tf.data input pipeline: sharded TFRecords -> decoded examples -> parsed (augmented) examples -> batches.
 
-    files --list_files--> interleave(per file: read, decode, count skips) --> drop bad --> [cache] --> [shuffle]
-      --> [repeat] --> map(parser) --> [mix 2D / 3D sources] --> batch --> prefetch
+    glob(file patterns) --> [shard per input pipeline] --> [shuffle files] --> interleave(per file: read, decode,
+      number records) --> count skips, drop bad --> [cache] --> [shuffle, repeat] --> map(parser)
+      --> [mix 2D / 3D sources] --> batch --> prefetch
 
 Bad data is skipped, counted and reported, never silently and never as a crash:
 - a record that is not a valid `tf.train.Example` (or misses required features) is a *corrupt record*;
@@ -11,7 +12,8 @@ Both are counted in `PipelineCounters` (tf.Variables updated inside the pipeline
 
 How corrupt records are counted: each file's records are numbered before decoding; decoding errors are dropped
 (`Dataset.ignore_errors`) and the gaps in the numbering are counted, with an end-of-file marker so trailing bad
-records count too (the marker is a tiny valid record, decoded and dropped). The counts are exact for the records read so far; with `repeat()` they accumulate per pass.
+records count too (the marker is a tiny valid record, decoded and dropped). The counts are exact for the records
+read so far (reading runs ahead of consumption by the prefetch depth); with `repeat()` they accumulate per pass.
 A damaged file frame (bytes that are not a TFRecord record at all) ends that file's readable records and counts as
 one corrupt record. Each skip also prints a warning naming the file and the record position.
 
@@ -56,6 +58,7 @@ class PipelineCounters:
         return {name: int(getattr(self, name).numpy()) for name in self.NAMES}
 
     def reset(self):
+        """Sets every count back to 0."""
         for name in self.NAMES:
             getattr(self, name).assign(0)
 
@@ -168,6 +171,11 @@ class InputReader:
             raise ValueError("mix_2d_file_pattern needs is_training=True and a mix_2d_parser.")
         if mix_2d_file_pattern and not 0.0 < mix_2d_ratio < 1.0:
             raise ValueError(f"mix_2d_ratio must be in (0, 1); got {mix_2d_ratio!r}.")
+        if mix_2d_file_pattern and (mix_2d_parser.skeleton != parser.skeleton
+                                    or mix_2d_parser.target_keys() != parser.target_keys()):
+            raise ValueError("mix_2d_parser must produce the same targets as parser (same skeleton, method and "
+                             f"stages); got {mix_2d_parser.skeleton.name}/{mix_2d_parser.target_keys()} vs "
+                             f"{parser.skeleton.name}/{parser.target_keys()}.")
         self.file_pattern = file_pattern
         self.parser = parser
         self.batch_size = batch_size
@@ -224,7 +232,7 @@ class InputReader:
                 seed=self._seed(2))
         dataset = dataset.batch(batch_size, drop_remainder=self.is_training)
         options = tf.data.Options()
-        options.deterministic = self.deterministic
+        options.deterministic = self.deterministic or not self.is_training
         return dataset.with_options(options).prefetch(AUTOTUNE)
 
     def decoded(self, file_pattern: FilePatterns, input_context=None) -> tf.data.Dataset:

@@ -153,3 +153,11 @@ def test_reader_from_data_config(tmp_path):
         config.override(["mix_2d_file_pattern=x*", "mix_2d_ratio=1.0"])
     with pytest.raises(ConfigError, match="num_parallel_calls"):
         config.override(["num_parallel_calls=0"])
+
+
+def test_mixing_needs_parsers_with_the_same_targets(tmp_path):
+    with pytest.raises(ValueError, match="same targets"):
+        InputReader("a*", _parser("h36m", depth=4), 4, is_training=True, mix_2d_file_pattern="b*",
+                    mix_2d_parser=_parser("mpii"))
+    with pytest.raises(ValueError, match="is_training=True"):
+        InputReader("a*", _parser(), 4, is_training=False, mix_2d_file_pattern="b*", mix_2d_parser=_parser())
