@@ -26,6 +26,7 @@ flags.DEFINE_float("score_threshold", 0.0, "Minimum detection score (with --dete
 flags.DEFINE_float("aspect_ratio", 1.0, "Crop width / height (the model input's).")
 flags.DEFINE_float("padding", 1.25, "Crop enlargement of the aspect-fixed box.")
 flags.DEFINE_integer("num_shards", 1, "Number of output files.")
+flags.DEFINE_integer("num_workers", 4, "Threads reading and checking images.")
 flags.mark_flags_as_required(["annotation_file", "image_root", "output_prefix"])
 
 
@@ -35,7 +36,8 @@ def main(argv):
 
     summary = coco.convert_coco(FLAGS.annotation_file, FLAGS.image_root, FLAGS.output_prefix,
                                 detections_file=FLAGS.detections_file, score_threshold=FLAGS.score_threshold,
-                                aspect_ratio=FLAGS.aspect_ratio, padding=FLAGS.padding, num_shards=FLAGS.num_shards)
+                                aspect_ratio=FLAGS.aspect_ratio, padding=FLAGS.padding, num_shards=FLAGS.num_shards,
+                                num_workers=FLAGS.num_workers)
     print(summary)
     sys.exit(0 if summary.written else 1)
 

@@ -25,6 +25,7 @@ flags.DEFINE_integer("frame_step", None, "Keep every N-th frame (default 1 for t
 flags.DEFINE_float("crop_mm", 2000.0, "Side of the square around the pelvis covered by the crop, mm.")
 flags.DEFINE_float("aspect_ratio", 1.0, "Crop width / height (the model input's).")
 flags.DEFINE_integer("num_shards", 1, "Number of output files.")
+flags.DEFINE_integer("num_workers", 4, "Threads reading and checking images.")
 flags.mark_flags_as_required(["root", "output_prefix"])
 
 
@@ -34,7 +35,8 @@ def main(argv):
 
     summary = h36m.convert_h36m(FLAGS.root, FLAGS.output_prefix, split=FLAGS.split, protocol=int(FLAGS.protocol),
                                 frame_step=FLAGS.frame_step, crop_mm=FLAGS.crop_mm, aspect_ratio=FLAGS.aspect_ratio,
-                                num_shards=FLAGS.num_shards)
+                                num_shards=FLAGS.num_shards,
+                                num_workers=FLAGS.num_workers)
     print(summary)
     sys.exit(0 if summary.written else 1)
 

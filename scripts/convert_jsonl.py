@@ -23,6 +23,7 @@ flags.DEFINE_enum("skeleton", None, ["mpii", "coco", "h36m"], "Optional skeleton
 flags.DEFINE_float("aspect_ratio", 1.0, "Crop width / height (the model input's).")
 flags.DEFINE_float("padding", 1.25, "Crop enlargement of the aspect-fixed box.")
 flags.DEFINE_integer("num_shards", 1, "Number of output files.")
+flags.DEFINE_integer("num_workers", 4, "Threads reading and checking images.")
 flags.mark_flags_as_required(["jsonl_file", "image_root", "output_prefix"])
 
 
@@ -31,7 +32,8 @@ def main(argv):
     from integral_keras.data.converters import jsonl
 
     summary = jsonl.convert_jsonl(FLAGS.jsonl_file, FLAGS.image_root, FLAGS.output_prefix, skeleton=FLAGS.skeleton,
-                                  aspect_ratio=FLAGS.aspect_ratio, padding=FLAGS.padding, num_shards=FLAGS.num_shards)
+                                  aspect_ratio=FLAGS.aspect_ratio, padding=FLAGS.padding, num_shards=FLAGS.num_shards,
+                                  num_workers=FLAGS.num_workers)
     print(summary)
     sys.exit(0 if summary.written else 1)
 

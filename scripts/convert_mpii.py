@@ -25,6 +25,7 @@ flags.DEFINE_string("gt_valid", None, "Optional gt_valid.mat (with valid.json): 
 flags.DEFINE_float("aspect_ratio", 1.0, "Crop width / height (the model input's).")
 flags.DEFINE_float("padding", 1.25, "Crop enlargement of scale * 200 px.")
 flags.DEFINE_integer("num_shards", 1, "Number of output files.")
+flags.DEFINE_integer("num_workers", 4, "Threads reading and checking images.")
 flags.mark_flags_as_required(["json_file", "image_root", "output_prefix"])
 
 
@@ -33,7 +34,8 @@ def main(argv):
     from integral_keras.data.converters import mpii
 
     summary = mpii.convert_mpii(FLAGS.json_file, FLAGS.image_root, FLAGS.output_prefix, gt_valid_file=FLAGS.gt_valid,
-                                aspect_ratio=FLAGS.aspect_ratio, padding=FLAGS.padding, num_shards=FLAGS.num_shards)
+                                aspect_ratio=FLAGS.aspect_ratio, padding=FLAGS.padding, num_shards=FLAGS.num_shards,
+                                num_workers=FLAGS.num_workers)
     print(summary)
     sys.exit(0 if summary.written else 1)
 

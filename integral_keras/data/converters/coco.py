@@ -134,7 +134,7 @@ def detection_records(coco, detections, score_threshold: float = 0.0, aspect_rat
 
 def convert_coco(annotation_file, image_root, output_prefix: str, detections_file: Optional[str] = None,
                  score_threshold: float = 0.0, aspect_ratio: float = 1.0, padding: float = DEFAULT_PADDING,
-                 num_shards: int = 1, progress: bool = True) -> common.ConversionSummary:
+                 num_shards: int = 1, progress: bool = True, num_workers: int = 1) -> common.ConversionSummary:
     """Converts COCO ground truth (or, with `detections_file`, person detections) to TFRecords.
 
     Args:
@@ -147,6 +147,7 @@ def convert_coco(annotation_file, image_root, output_prefix: str, detections_fil
       padding: crop enlargement.
       num_shards: output files.
       progress: show a progress bar.
+      num_workers: threads reading images.
 
     Returns:
       The `common.ConversionSummary`.
@@ -160,4 +161,4 @@ def convert_coco(annotation_file, image_root, output_prefix: str, detections_fil
         detections = common.load_json_list(detections_file, "COCO person detections")
         records = detection_records(coco, detections, score_threshold, aspect_ratio, padding)
         total = len(detections)
-    return common.convert(records, image_root, output_prefix, "coco", num_shards, progress, total)
+    return common.convert(records, image_root, output_prefix, "coco", num_shards, progress, total, num_workers)

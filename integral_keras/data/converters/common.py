@@ -6,11 +6,13 @@ cannot become a record, with the reason). `convert` reads each record's image, c
 writes it; any problem with one record is logged with the record's id and counted per reason, never raised.
 """
 import collections
+import concurrent.futures
 import dataclasses
+import functools
 import json
 import os
 import pathlib
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 from absl import logging
@@ -188,48 +190,79 @@ def non_finite_fields(fields: Mapping[str, Any]) -> List[str]:
     return bad
 
 
-class _ImageCache:
-    """Remembers the last image read (or the error it gave): consecutive records of one image read it once."""
-
-    def __init__(self):
-        self._path = None
-        self._result = None
-
-    def get(self, path: pathlib.Path):
-        if path != self._path:
-            self._path = path
-            try:
-                self._result = read_image(path)
-            except (OSError, ValueError) as error:
-                self._result = error
-        return self._result
+def _image_groups(items: Iterable[Union[Record, Skipped]]) -> Iterator[List[Union[Record, Skipped]]]:
+    """Runs of consecutive records of one image, so that it is read once for all of them (`Skipped` items stay
+    in the run they arrive in)."""
+    group, image_path = [], None
+    for item in items:
+        if isinstance(item, Record):
+            if image_path is not None and item.image_path != image_path:
+                yield group
+                group = []
+            image_path = item.image_path
+        group.append(item)
+    if group:
+        yield group
 
 
-def _example_or_skip(record: Record, image_root: pathlib.Path, dataset: str, images: _ImageCache):
-    """The serialized Example of `record`, or the `Skipped` that says why it cannot be written."""
+def _load_image(image_path: str, image_root: pathlib.Path):
+    """`((encoded, height, width), None)`, or `(None, (skip reason, detail))` when the image cannot be used."""
     try:
-        path = resolve_image_path(image_root, record.image_path)
+        path = resolve_image_path(image_root, image_path)
     except ValueError as error:
-        return Skipped(record.record_id, PATH_OUTSIDE_ROOT, str(error))
+        return None, (PATH_OUTSIDE_ROOT, str(error))
     if not path.is_file():
-        return Skipped(record.record_id, MISSING_IMAGE, f"image file not found: {path}")
-    bad = non_finite_fields(record.fields)
-    if bad:
-        return Skipped(record.record_id, NON_FINITE_VALUES, f"NaN or infinite values in {bad}")
-    image = images.get(path)
-    if isinstance(image, Exception):
-        return Skipped(record.record_id, UNREADABLE_IMAGE, str(image))
-    encoded, height, width = image
+        return None, (MISSING_IMAGE, f"image file not found: {path}")
     try:
-        example = schema.make_example(image=encoded, height=height, width=width, dataset=dataset,
-                                      filename=record.image_path, **record.fields)
-    except (TypeError, ValueError) as error:
-        return Skipped(record.record_id, INVALID_FIELDS, str(error))
-    return example.SerializeToString()
+        return read_image(path), None
+    except (OSError, ValueError) as error:
+        return None, (UNREADABLE_IMAGE, str(error))
+
+
+def _convert_group(group: List[Union[Record, Skipped]], image_root: pathlib.Path, dataset: str
+                   ) -> List[Union[bytes, Skipped]]:
+    """Serialized Examples of the records of one image, or the `Skipped`s saying why they cannot be written."""
+    records = [item for item in group if isinstance(item, Record)]
+    image, problem = _load_image(records[0].image_path, image_root) if records else (None, None)
+    results = []
+    for item in group:
+        if isinstance(item, Skipped):
+            results.append(item)
+        elif problem is not None:
+            results.append(Skipped(item.record_id, *problem))
+        elif non_finite_fields(item.fields):
+            detail = f"NaN or infinite values in {non_finite_fields(item.fields)}"
+            results.append(Skipped(item.record_id, NON_FINITE_VALUES, detail))
+        else:
+            encoded, height, width = image
+            try:
+                example = schema.make_example(image=encoded, height=height, width=width, dataset=dataset,
+                                              filename=item.image_path, **item.fields)
+                results.append(example.SerializeToString())
+            except (TypeError, ValueError) as error:
+                results.append(Skipped(item.record_id, INVALID_FIELDS, str(error)))
+    return results
+
+
+def _ordered_map(function: Callable, items: Iterable, num_workers: int) -> Iterator:
+    """`map(function, items)` on `num_workers` threads (OpenCV decoding releases the GIL), results in input order,
+    at most `4 * num_workers` items in flight."""
+    if num_workers <= 1:
+        yield from map(function, items)
+        return
+    with concurrent.futures.ThreadPoolExecutor(num_workers) as pool:
+        pending = collections.deque()
+        for item in items:
+            pending.append(pool.submit(function, item))
+            if len(pending) >= 4 * num_workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def convert(records: Iterable[Union[Record, Skipped]], image_root, output_prefix: str, dataset: str,
-            num_shards: int = 1, progress: bool = True, total: Optional[int] = None) -> ConversionSummary:
+            num_shards: int = 1, progress: bool = True, total: Optional[int] = None,
+            num_workers: int = 1) -> ConversionSummary:
     """Writes the records as sharded TFRecords, skipping (and counting) every bad one.
 
     Args:
@@ -240,6 +273,7 @@ def convert(records: Iterable[Union[Record, Skipped]], image_root, output_prefix
       num_shards: number of output files.
       progress: show a progress bar over the input entries.
       total: number of input entries, for the progress bar.
+      num_workers: threads reading and encoding images; the output order does not depend on it.
 
     Returns:
       The `ConversionSummary`, also logged.
@@ -251,20 +285,20 @@ def convert(records: Iterable[Union[Record, Skipped]], image_root, output_prefix
     if not image_root.is_dir():
         raise FileNotFoundError(f"image root is not a directory: {image_root}")
     skipped = collections.Counter()
-    images = _ImageCache()
     if progress:
         from tqdm import tqdm  # pylint: disable=import-outside-toplevel
 
         records = tqdm(records, total=total, unit="entry", desc=f"{dataset} -> {output_prefix}")
+    convert_group = functools.partial(_convert_group, image_root=image_root, dataset=dataset)
     with writer_lib.ShardedWriter(output_prefix, num_shards) as writer:
-        for record in records:
-            result = record if isinstance(record, Skipped) else _example_or_skip(record, image_root, dataset, images)
-            if isinstance(result, Skipped):
-                skipped[result.reason] += 1
-                log = logging.warning if result.warn else logging.debug
-                log("Skipping %s (%s): %s", result.record_id, result.reason, result.detail)
-                continue
-            writer.write(result)
+        for results in _ordered_map(convert_group, _image_groups(records), num_workers):
+            for result in results:
+                if isinstance(result, Skipped):
+                    skipped[result.reason] += 1
+                    log = logging.warning if result.warn else logging.debug
+                    log("Skipping %s (%s): %s", result.record_id, result.reason, result.detail)
+                else:
+                    writer.write(result)
         summary = ConversionSummary(writer.count, dict(skipped), writer.paths)
     logging.info("%s conversion: %s", dataset, summary)
     if summary.written == 0:

@@ -205,7 +205,7 @@ def split_subjects(split: str, protocol: int) -> Tuple[int, ...]:
 
 def convert_h36m(root, output_prefix: str, split: str = "train", protocol: int = 1,
                  frame_step: Optional[int] = None, crop_mm: float = DEFAULT_CROP_MM, aspect_ratio: float = 1.0,
-                 num_shards: int = 1, progress: bool = True) -> common.ConversionSummary:
+                 num_shards: int = 1, progress: bool = True, num_workers: int = 1) -> common.ConversionSummary:
     """Converts the Human3.6M sequences of one split of a protocol to TFRecords.
 
     Args:
@@ -218,6 +218,7 @@ def convert_h36m(root, output_prefix: str, split: str = "train", protocol: int =
       aspect_ratio: crop width / height.
       num_shards: output files.
       progress: show a progress bar.
+      num_workers: threads reading images.
 
     Returns:
       The `common.ConversionSummary`.
@@ -232,4 +233,5 @@ def convert_h36m(root, output_prefix: str, split: str = "train", protocol: int =
         raise ValueError(f"frame_step must be >= 1; got {frame_step}")
     sequences = sequence_names(annot_root, split_subjects(split, protocol))
     return common.convert(records(annot_root, sequences, frame_step, crop_mm, aspect_ratio),
-                          os.path.join(root, "images"), output_prefix, "h36m", num_shards, progress)
+                          os.path.join(root, "images"), output_prefix, "h36m", num_shards, progress,
+                          num_workers=num_workers)

@@ -103,7 +103,7 @@ def records(lines: Iterable[str], skeleton: Optional[str] = None, aspect_ratio: 
 
 def convert_jsonl(jsonl_file, image_root, output_prefix: str, skeleton: Optional[str] = None,
                   aspect_ratio: float = 1.0, padding: float = DEFAULT_PADDING, num_shards: int = 1,
-                  progress: bool = True) -> common.ConversionSummary:
+                  progress: bool = True, num_workers: int = 1) -> common.ConversionSummary:
     """Converts a JSON-lines file (module docstring) to TFRecords.
 
     Args:
@@ -115,6 +115,7 @@ def convert_jsonl(jsonl_file, image_root, output_prefix: str, skeleton: Optional
       padding: crop enlargement.
       num_shards: output files.
       progress: show a progress bar.
+      num_workers: threads reading images.
 
     Returns:
       The `common.ConversionSummary`.
@@ -125,4 +126,4 @@ def convert_jsonl(jsonl_file, image_root, output_prefix: str, skeleton: Optional
     with open(jsonl_file) as handle:
         lines = handle.readlines()
     return common.convert(records(lines, skeleton, aspect_ratio, padding), image_root, output_prefix, "jsonl",
-                          num_shards, progress, len(lines))
+                          num_shards, progress, len(lines), num_workers=num_workers)

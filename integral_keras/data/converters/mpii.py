@@ -81,7 +81,7 @@ def load_headboxes(gt_valid_file, num_entries: int) -> np.ndarray:
 
 def convert_mpii(json_file, image_root, output_prefix: str, gt_valid_file: Optional[str] = None,
                  aspect_ratio: float = 1.0, padding: float = DEFAULT_PADDING, num_shards: int = 1,
-                 progress: bool = True) -> common.ConversionSummary:
+                 progress: bool = True, num_workers: int = 1) -> common.ConversionSummary:
     """Converts an MPII JSON annotation file (and optionally `gt_valid.mat` head boxes) to TFRecords.
 
     Args:
@@ -93,6 +93,7 @@ def convert_mpii(json_file, image_root, output_prefix: str, gt_valid_file: Optio
       padding: crop enlargement.
       num_shards: output files.
       progress: show a progress bar.
+      num_workers: threads reading images.
 
     Returns:
       The `common.ConversionSummary`.
@@ -104,4 +105,4 @@ def convert_mpii(json_file, image_root, output_prefix: str, gt_valid_file: Optio
         headboxes = load_headboxes(gt_valid_file, len(entries))
         logging.info("Head boxes of %d people read from %s", len(headboxes), gt_valid_file)
     return common.convert(records(entries, headboxes, aspect_ratio, padding), image_root, output_prefix, "mpii",
-                          num_shards, progress, len(entries))
+                          num_shards, progress, len(entries), num_workers=num_workers)

@@ -129,30 +129,6 @@ def test_missing_image_root_names_the_path(jsonl_files, tmp_path):
         jsonl.convert_jsonl(jsonl_file, tmp_path / "no_such_dir", str(tmp_path / "x"), progress=False)
 
 
-@pytest.mark.parametrize("size, aspect, padding, expected", [
-    ((20, 10), 1.0, 1.0, (20, 20)),
-    ((10, 20), 1.0, 1.25, (25, 25)),
-    ((30, 30), 0.75, 1.0, (30, 40)),
-    ((40, 30), 0.75, 2.0, (80, 320 / 3)),
-])
-def test_crop_box(size, aspect, padding, expected):
-    center, crop = common.crop_box((5.0, 6.0), size, aspect, padding)
-    np.testing.assert_allclose(center, [5.0, 6.0])
-    np.testing.assert_allclose(crop, expected)
-    np.testing.assert_allclose(crop[0] / crop[1], aspect)
-
-
-@pytest.mark.parametrize("relative", ["../x.jpg", "/etc/passwd", "a/../../x.jpg"])
-def test_resolve_image_path_rejects_escapes(tmp_path, relative):
-    with pytest.raises(ValueError, match="outside the image root"):
-        common.resolve_image_path(tmp_path.resolve(), relative)
-
-
-def test_resolve_image_path_accepts_inner_paths(tmp_path):
-    root = tmp_path.resolve()
-    assert common.resolve_image_path(root, "a/../b/c.jpg") == root / "b" / "c.jpg"
-
-
 @pytest.mark.slow
 def test_convert_jsonl_binary(tmp_path):
     images = tmp_path / "images"
