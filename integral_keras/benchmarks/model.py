@@ -22,7 +22,6 @@ layers are not counted (they are < 1% of the total).
 """
 import argparse
 import os
-import re
 import sys
 from typing import Dict, Iterator, List, Sequence, Tuple
 
@@ -34,9 +33,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 
 from integral_keras.configs import ConfigError, ModelConfig  # noqa: E402
+from integral_keras.configs.experiment import split_overrides  # noqa: E402
 from integral_keras.models import build_pose_model  # noqa: E402
-
-_OVERRIDE_SPLIT = re.compile(r",(?=\s*[\w.]+=)")  # commas that start a new `key=`
 
 
 def _iter_layers(model: keras.Model, prefix: str = "") -> Iterator[Tuple[str, keras.layers.Layer]]:
@@ -114,14 +112,10 @@ def format_table(rows: List[Dict[str, object]]) -> str:
 def _model_overrides(items: Sequence[str]) -> List[str]:
     """`["model.a=1,model.b=2"]` -> `["a=1", "b=2"]`; rejects non-`model.` keys."""
     result = []
-    for item in items:
-        for part in _OVERRIDE_SPLIT.split(item):
-            part = part.strip()
-            if not part:
-                continue
-            if not part.startswith("model."):
-                raise ConfigError(part.partition("=")[0], "the model benchmark only takes 'model.' overrides")
-            result.append(part[len("model."):])
+    for part in split_overrides(list(items)):
+        if not part.startswith("model."):
+            raise ConfigError(part.partition("=")[0], "the model benchmark only takes 'model.' overrides")
+        result.append(part[len("model."):])
     return result
 
 

@@ -11,8 +11,8 @@ normalisation -> backbone -> per-stage heads -> a dict of outputs
 | `marginal_x`, `marginal_y` (, `marginal_z`) | `(N, K, w)`, `(N, K, h)`, `(N, K, D)` | integral="two_step" |
 | `heatmaps_stage{s}`, `joints_stage{s}` | as above, earlier stages `s` | num_stages > 1 |
 
-Outputs are float32 also under a mixed-precision policy. The last stage uses the plain keys; every stage is supervised with the same
-target. For R1 on a staged backbone (hourglass, multi-stage ResNet), each stage's
+Outputs are float32 also under a mixed-precision policy. The last stage uses the
+plain keys; every stage is supervised with the same target. For R1 on a staged backbone (hourglass, multi-stage ResNet), each stage's
 heat-map logits stay internal features passed to the next stage and each stage's
 joints are regressed from that stage's features.
 """
