@@ -3,8 +3,8 @@
 Builds the paper's SimpleBaseline-style network (ResNet-50, 256x256x3 input,
 three 4x4 stride-2 deconvolutions with 256 filters + BN + ReLU, and a 1x1
 convolution to K*D channels: 64x64 heat maps), then times, in one process and
-interleaved round by round so that load on a shared machine affects both
-alike:
+interleaved round by round (in a rotating order) so that load on a shared
+machine affects both alike:
   (a) the network forward pass to the logits,
   (b) each decode layer alone on those logits,
 for 2D (K=16, D=1) and 3D (K=17, D=64) heat maps. Every call is a
@@ -14,7 +14,7 @@ the median over rounds of each round's layer / forward ratio, which is less
 sensitive to load that changes between rounds.
 
 Usage:
-  python scripts/benchmark.py layers [--batch_size=4] [--repeats=7] [--nojit_compile]
+  python scripts/benchmark.py layers [--batch_size=4] [--repeats=10] [--nojit_compile]
 """
 import statistics
 import time
@@ -27,7 +27,7 @@ from integral_keras.layers import HeatmapArgmax, IntegralRegression, TwoStepInte
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("batch_size", 4, "Images per forward pass.")
-flags.DEFINE_integer("repeats", 9, "Timed rounds; the table reports medians.")
+flags.DEFINE_integer("repeats", 10, "Timed rounds; the table reports medians.")
 flags.DEFINE_integer("warmup", 2, "Untimed calls of every function before timing.")
 flags.DEFINE_bool("jit_compile", True, "XLA-compile the timed tf.functions.")
 flags.DEFINE_list("cases", ["2d", "3d"], "Which heat-map cases to run: 2d, 3d.")
@@ -87,9 +87,12 @@ def time_case(num_joints, depth, batch_size, repeats, warmup, jit_compile):
         for _ in range(warmup):
             function(arguments[label])
     samples = {label: [] for label in functions}
-    for _ in range(repeats):
-        for label, function in functions.items():
-            samples[label].append(_seconds(function, arguments[label]))
+    labels = list(functions)
+    for round_index in range(repeats):
+        # Rotate the order so no function always runs right after the forward.
+        shift = round_index % len(labels)
+        for label in labels[shift:] + labels[:shift]:
+            samples[label].append(_seconds(functions[label], arguments[label]))
     forward = samples["forward"]
     return {
         label: (

@@ -225,3 +225,13 @@ def test_wrong_channel_count_names_the_expected_count(layer_class):
         layer_class(num_joints=4, depth=3)(keras.Input((8, 8, 16)))
     with pytest.raises(ValueError, match="rank 3"):
         layer_class(num_joints=4, depth=3)(np.zeros((8, 8, 12), np.float32))
+
+
+def test_unknown_spatial_size_in_a_traced_function():
+    num_joints, depth = 2, 3
+    layer = IntegralRegression(num_joints, depth, debias=True)
+    decode = tf.function(layer, input_signature=[tf.TensorSpec((None, None, None, num_joints * depth))])
+    logits = np.abs(_random_logits(num_joints, depth, 9, 7))
+    np.testing.assert_allclose(decode(logits), ref.debiased_integral(logits, num_joints, depth, 1.0), atol=TOL)
+    two_step = tf.function(TwoStepIntegral(num_joints, depth), input_signature=decode.input_signature)(logits)
+    np.testing.assert_allclose(two_step["marginal_y"], ref.marginals(logits, num_joints, depth, 1.0)["marginal_y"], atol=TOL)
