@@ -9,8 +9,9 @@ carry thin dark bands across them, and the face (eyes, nose) shows only when the
 otherwise.
 """
 import dataclasses
+import functools
 import math
-from typing import List, Tuple
+from typing import Tuple
 
 import cv2
 import numpy as np
@@ -31,6 +32,7 @@ _LIMBS = (
     ("forearm", "elbow", "wrist", 40.0, 30.0, "sleeve"),
 )
 _HEAD_RADIUS_MM = 95.0
+_TORSO = [_J[name] for name in ("l_shoulder", "r_shoulder", "r_hip", "l_hip")]
 
 
 Colour = Tuple[float, float, float]
@@ -150,15 +152,9 @@ def _ellipse(image, centre, axes, angle_deg, colour):
                 colour, -1, cv2.LINE_AA, _SHIFT)
 
 
-class _Part:
-    def __init__(self, depth, draw):
-        self.depth = depth
-        self.draw = draw
-
-
 def render_person(image: np.ndarray, joints_cam: np.ndarray, camera: Camera, head_axes: np.ndarray,
                   appearance: Appearance) -> None:
-    """Draws the body onto `image` in place.
+    """Draws the body onto `image` in place, farthest part first.
 
     Args:
       image: uint8 RGB `(H, W, 3)`.
@@ -170,60 +166,52 @@ def render_person(image: np.ndarray, joints_cam: np.ndarray, camera: Camera, hea
     light = np.asarray(appearance.light)
     joints_2d = camera.project(joints_cam)
     focal = float(np.mean(camera.focal))
-    px = lambda mm, joint: focal * mm / joints_cam[joint, 2]  # noqa: E731  (radius in pixels at a joint)
-    parts: List[_Part] = []
 
-    for side in ("l", "r"):
-        for name, start, end, radius_a, radius_b, item in _LIMBS:
-            a, b = _J[f"{side}_{start}"], _J[f"{side}_{end}"]
-            colour = getattr(appearance, f"left_{item}" if side == "l" else item)
-            banded = side == "l" and colour != appearance.skin
+    def capsule(start, end, radius_start_mm, radius_end_mm, colour):
+        """Shaded capsule between two joints; returns the radii in pixels (perspective: f * r / Z)."""
+        a, b = _J[start], _J[end]
+        ra, rb = focal * radius_start_mm / joints_cam[a, 2], focal * radius_end_mm / joints_cam[b, 2]
+        shaded_capsule(image, joints_2d[a], joints_2d[b], ra, rb, colour, light)
+        return ra, rb
 
-            def draw(a=a, b=b, radius_a=radius_a, radius_b=radius_b, colour=colour, banded=banded, name=name):
-                ra, rb = px(radius_a, a), px(radius_b, b)
-                shaded_capsule(image, joints_2d[a], joints_2d[b], ra, rb, colour, light)
-                if banded:
-                    _bands(image, joints_2d[a], joints_2d[b], ra, rb, colour)
-                if name == "forearm":
-                    hand = joints_2d[b] + (joints_2d[b] - joints_2d[a]) * 0.08
-                    _ellipse(image, hand, (px(45.0, b),) * 2, 0.0, _scaled(appearance.skin, 0.9))
+    def limb(side, name, start, end, radius_start_mm, radius_end_mm, item):
+        colour = getattr(appearance, f"left_{item}" if side == "l" else item)
+        start, end = f"{side}_{start}", f"{side}_{end}"
+        ra, rb = capsule(start, end, radius_start_mm, radius_end_mm, colour)
+        a, b = joints_2d[_J[start]], joints_2d[_J[end]]
+        if side == "l" and colour != appearance.skin:
+            _bands(image, a, b, ra, rb, colour)
+        if name == "forearm":
+            _ellipse(image, b + (b - a) * 0.08, (1.5 * rb,) * 2, 0.0, _scaled(appearance.skin, 0.9))
 
-            parts.append(_Part(joints_cam[[a, b], 2].mean(), draw))
+    def torso():
+        capsule("pelvis", "thorax", 120.0, 115.0, appearance.shirt)
+        _polygon(image, joints_2d[_TORSO], appearance.shirt, light, focal * 120.0 / joints_cam[_J["spine"], 2])
+        capsule("l_hip", "r_hip", 70.0, 70.0, appearance.trousers)
+        capsule("l_shoulder", "r_shoulder", 55.0, 55.0, appearance.shirt)
 
-    torso_joints = [_J["l_shoulder"], _J["r_shoulder"], _J["r_hip"], _J["l_hip"]]
+    def depth(*names):
+        return float(np.mean([joints_cam[_J[name], 2] for name in names]))
 
-    def draw_torso():
-        scale = px(120.0, _J["spine"])
-        shaded_capsule(image, joints_2d[_J["pelvis"]], joints_2d[_J["thorax"]], px(120.0, _J["pelvis"]),
-                 px(115.0, _J["thorax"]), appearance.shirt, light)
-        _polygon(image, joints_2d[torso_joints], appearance.shirt, light, scale)
-        shaded_capsule(image, joints_2d[_J["l_hip"]], joints_2d[_J["r_hip"]], px(70.0, _J["l_hip"]),
-                 px(70.0, _J["r_hip"]), appearance.trousers, light)
-        shaded_capsule(image, joints_2d[_J["l_shoulder"]], joints_2d[_J["r_shoulder"]], px(55.0, _J["l_shoulder"]),
-                 px(55.0, _J["r_shoulder"]), appearance.shirt, light)
-
-    parts.append(_Part(joints_cam[torso_joints + [_J["spine"]], 2].mean(), draw_torso))
-
-    def draw_neck():
-        shaded_capsule(image, joints_2d[_J["thorax"]], joints_2d[_J["neck"]], px(48.0, _J["thorax"]),
-                 px(42.0, _J["neck"]), _scaled(appearance.skin, 0.9), light)
-
-    parts.append(_Part(joints_cam[[_J["thorax"], _J["neck"]], 2].mean() + 1.0, draw_neck))
-    parts.append(_Part(joints_cam[[_J["neck"], _J["head"]], 2].mean(),
-                       lambda: _draw_head(image, joints_cam, camera, joints_2d, head_axes, appearance)))
-
-    for part in sorted(parts, key=lambda part: -part.depth):
-        part.draw()
+    # (depth, draw) per part; the neck is pushed back a little so that the head covers it.
+    parts = [(depth(f"{side}_{spec[1]}", f"{side}_{spec[2]}"), functools.partial(limb, side, *spec))
+             for side in ("l", "r") for spec in _LIMBS]
+    parts.append((depth("l_shoulder", "r_shoulder", "r_hip", "l_hip", "spine"), torso))
+    parts.append((depth("thorax", "neck") + 1.0,
+                  lambda: capsule("thorax", "neck", 48.0, 42.0, _scaled(appearance.skin, 0.9))))
+    parts.append((depth("neck", "head"), lambda: _draw_head(image, joints_cam, camera, head_axes, appearance)))
+    for _, draw in sorted(parts, key=lambda part: -part[0]):
+        draw()
 
 
-def _draw_head(image, joints_cam, camera, joints_2d, head_axes, appearance):
+def _draw_head(image, joints_cam, camera, head_axes, appearance):
     """Head ellipse around the middle of neck and head top; eyes and nose if it faces the camera, else hair."""
     left, up, facing = head_axes[:, 0], head_axes[:, 1], head_axes[:, 2]
     centre_cam = 0.45 * joints_cam[_J["neck"]] + 0.55 * joints_cam[_J["head"]] - facing * 10.0
     project = camera.project
     centre = project(centre_cam)
     radius = float(np.mean(camera.focal)) * _HEAD_RADIUS_MM / centre_cam[2]
-    axis = joints_2d[_J["head"]] - joints_2d[_J["neck"]]
+    axis = project(joints_cam[_J["head"]]) - project(joints_cam[_J["neck"]])
     length = np.linalg.norm(axis)
     angle = float(np.degrees(np.arctan2(axis[1], axis[0]))) if length > 1e-6 else 90.0
     # Along the neck-head axis the head is longer than wide, unless the axis points at the camera.
