@@ -175,9 +175,12 @@ class IntegralRegression(_IntegralBase):
     neither overflow `C` nor produce NaN gradients. The formula is only
     meaningful when the map has foreground mass (`C > M`); as `C -> M` the gain
     `g` diverges, so `t` is clipped from below at `log(1 + 1/MAX_DEBIAS_GAIN)`
-    (`g <= 1000`; a flat or all-negative map is then left near its plain
-    expectation). Because `J` is a convex combination of cell centres when
+    (`g <= 1000`). Because `J` is a convex combination of cell centres when
     `f_i >= 0`, the result is finally clipped to `[0, size - 1]` per axis.
+    Maps without foreground mass (`C <= M`, e.g. all logits <= 0) break the
+    assumption: a flat map stays at its centre, any other offset from the
+    centre is amplified by the capped gain and usually ends on the clip bounds,
+    so use `debias=True` on heat maps trained to a zero background.
 
     Args:
       num_joints: Number of joints K.

@@ -235,3 +235,12 @@ def test_unknown_spatial_size_in_a_traced_function():
     np.testing.assert_allclose(decode(logits), ref.debiased_integral(logits, num_joints, depth, 1.0), atol=TOL)
     two_step = tf.function(TwoStepIntegral(num_joints, depth), input_signature=decode.input_signature)(logits)
     np.testing.assert_allclose(two_step["marginal_y"], ref.marginals(logits, num_joints, depth, 1.0)["marginal_y"], atol=TOL)
+
+
+def test_debias_stays_on_the_grid_without_foreground_mass():
+    # All logits < 0 (C < M): outside the correction's assumption, but finite
+    # and clipped to the cell-centre range.
+    logits = -np.abs(_random_logits(2, 3, 9, 7, scale=3.0))
+    joints = np.asarray(IntegralRegression(2, 3, debias=True)(logits))
+    assert np.isfinite(joints).all()
+    assert (joints >= 0).all() and (joints <= np.array([6.0, 8.0, 2.0])).all()
