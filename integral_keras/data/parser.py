@@ -217,7 +217,13 @@ class Parser:
             if not decoded[key].shape.is_compatible_with(shape):
                 raise ValueError(f"decoded[{key!r}] has shape {decoded[key].shape}; skeleton "
                                  f"{self.source_skeleton.name!r} of the records expects {shape}.")
-            decoded[key] = tf.ensure_shape(decoded[key], shape)
+            check = tf.debugging.assert_equal(
+                tf.shape(decoded[key])[0], num_source,
+                message=f"decoded[{key!r}]: records of skeleton {self.source_skeleton.name!r} must have "
+                        f"{num_source} joints")
+            with tf.control_dependencies([check]):
+                decoded[key] = tf.identity(decoded[key])
+            decoded[key].set_shape(shape)
         if self._joint_map is not None:
             for key in _PER_JOINT_KEYS:
                 decoded[key] = keypoint_ops.remap_joints(decoded[key], self._joint_map)

@@ -1,4 +1,5 @@
 """TensorFlow ops for the input pipeline: crop transforms and keypoint helpers."""
+from integral_keras.ops.affine import WARP_BACKENDS
 from integral_keras.ops.affine import crop_transform
 from integral_keras.ops.affine import fit_box_to_aspect
 from integral_keras.ops.affine import invert_affine

@@ -181,6 +181,12 @@ def test_wrong_joint_count_names_the_key():
     decoded = _decoded(np.zeros((120, 160, 3), np.uint8), np.zeros((17, 2)))
     with pytest.raises(ValueError, match="keypoints_2d"):
         _parser("mpii").parse_train(decoded)
+    # Inside tf.data the joint count is only known at run time.
+    decoded = _decoded(np.zeros((120, 160, 3), np.uint8), np.zeros((16, 2)))
+    dynamic = tf.function(lambda kp: _parser("mpii", **NO_AUGMENTATION).parse_val(dict(decoded, keypoints_2d=kp)),
+                          input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="keypoints_2d.*16 joints"):
+        dynamic(tf.zeros([17, 2]))
 
 
 def test_eval_is_deterministic_and_maps_back_to_the_image():
