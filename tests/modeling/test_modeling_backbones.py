@@ -153,3 +153,20 @@ def test_factory_errors_and_registration():
             None, 4, 4, 4)
     finally:
         factory._REGISTRY.pop("test_tiny_backbone")
+
+
+@pytest.mark.slow
+def test_resnet50_loads_keras_applications_legacy_h5(tmp_path):
+    # The format of keras.applications' downloadable no-top weights (legacy Keras HDF5).
+    import h5py
+    from keras.src.legacy.saving import legacy_h5_format
+
+    reference = keras.applications.ResNet50(include_top=False, weights=None, input_shape=(64, 64, 3))
+    path = str(tmp_path / "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5")
+    with h5py.File(path, "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, reference)
+    model = get_backbone("resnet50", input_shape=(64, 64, 3), pretrained=path)
+    x = _image()
+    np.testing.assert_allclose(model(x, training=False)["C5"], reference(x, training=False), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="does not match backbone 'resnet101'"):
+        get_backbone("resnet101", input_shape=(64, 64, 3), pretrained=path)
