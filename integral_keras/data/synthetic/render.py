@@ -31,7 +31,9 @@ _LIMBS = (
     ("upper_arm", "shoulder", "elbow", 50.0, 40.0, "shirt"),
     ("forearm", "elbow", "wrist", 40.0, 30.0, "sleeve"),
 )
-_HEAD_RADIUS_MM = 95.0
+# Head ellipsoid semi-axes: along the neck-head axis (its top is the head-top joint) and across.
+_HEAD_HALF_HEIGHT_MM = 105.0
+_HEAD_HALF_WIDTH_MM = 82.0
 _TORSO = [_J[name] for name in ("l_shoulder", "r_shoulder", "r_hip", "l_hip")]
 
 
@@ -205,30 +207,30 @@ def render_person(image: np.ndarray, joints_cam: np.ndarray, camera: Camera, hea
 
 
 def _draw_head(image, joints_cam, camera, head_axes, appearance):
-    """Head ellipse around the middle of neck and head top; eyes and nose if it faces the camera, else hair."""
+    """Head ellipse whose top is the head-top joint; eyes and nose if it faces the camera, else hair."""
     left, up, facing = head_axes[:, 0], head_axes[:, 1], head_axes[:, 2]
-    centre_cam = 0.45 * joints_cam[_J["neck"]] + 0.55 * joints_cam[_J["head"]] - facing * 10.0
+    top_cam = joints_cam[_J["head"]]
+    axis_cam = top_cam - joints_cam[_J["neck"]]
+    centre_cam = top_cam - axis_cam / np.linalg.norm(axis_cam) * _HEAD_HALF_HEIGHT_MM
     project = camera.project
-    centre = project(centre_cam)
-    radius = float(np.mean(camera.focal)) * _HEAD_RADIUS_MM / centre_cam[2]
-    axis = project(joints_cam[_J["head"]]) - project(joints_cam[_J["neck"]])
-    length = np.linalg.norm(axis)
-    angle = float(np.degrees(np.arctan2(axis[1], axis[0]))) if length > 1e-6 else 90.0
-    # Along the neck-head axis the head is longer than wide, unless the axis points at the camera.
-    along = max(radius * 0.85, min(radius * 1.2, 0.7 * length + 0.4 * radius))
+    centre, top = project(centre_cam), project(top_cam)
+    radius = float(np.mean(camera.focal)) * _HEAD_HALF_WIDTH_MM / centre_cam[2]
+    axis = top - centre
+    # Along the neck-head axis the head reaches the head-top joint, unless the axis points at the camera.
+    along = max(0.95 * radius, float(np.hypot(*axis)))
+    angle = float(np.degrees(np.arctan2(axis[1], axis[0])))
     faces_camera = facing @ centre_cam < 0
-    hair = project(centre_cam + up * 35.0 - facing * 35.0)
+    hair = project(centre_cam + up * 25.0 - facing * 30.0)
     if faces_camera:
-        _ellipse(image, hair, (along * 0.95, radius * 0.95), angle, appearance.hair)
-    _ellipse(image, centre, (along, radius * 0.92), angle, _scaled(appearance.skin, 0.8))
-    _ellipse(image, centre + np.asarray(appearance.light) * radius * 0.25, (along * 0.6, radius * 0.55), angle,
+        _ellipse(image, hair, (along * 0.97, radius * 0.97), angle, appearance.hair)
+    _ellipse(image, centre, (along, radius), angle, _scaled(appearance.skin, 0.8))
+    _ellipse(image, centre + np.asarray(appearance.light) * radius * 0.25, (along * 0.6, radius * 0.6), angle,
              appearance.skin)
     if faces_camera:
-        for offset in (35.0, -35.0):
-            eye = project(centre_cam + facing * 80.0 + left * offset + up * 20.0)
-            _ellipse(image, eye, (max(0.8, radius * 0.11),) * 2, 0.0, (30.0, 30.0, 40.0))
-        nose = project(centre_cam + facing * 100.0 - up * 15.0)
-        _ellipse(image, nose, (max(0.8, radius * 0.1),) * 2, 0.0, _scaled(appearance.skin, 0.6))
+        for offset in (30.0, -30.0):
+            eye = project(centre_cam + facing * 70.0 + left * offset + up * 15.0)
+            _ellipse(image, eye, (max(0.8, radius * 0.12),) * 2, 0.0, (30.0, 30.0, 40.0))
+        nose = project(centre_cam + facing * 85.0 - up * 15.0)
+        _ellipse(image, nose, (max(0.8, radius * 0.11),) * 2, 0.0, _scaled(appearance.skin, 0.6))
     else:
-        _ellipse(image, hair, (along * 0.9, radius * 0.88), angle, appearance.hair)
-
+        _ellipse(image, hair, (along * 0.92, radius * 0.92), angle, appearance.hair)
