@@ -1,7 +1,7 @@
 """`build_pose_model(config)`: one functional Keras model per `ModelConfig`.
 
-Graph: image `(N, H, W, 3)` float32 RGB in [0, 255] -> ImageNet mean/std
-normalisation -> backbone -> per-stage heads -> a dict of outputs
+Graph: image `(N, H, W, 3)` float32 RGB in [0, 255] -> the backbone's input
+normalisation (`modeling.preprocessing`) -> backbone -> per-stage heads -> a dict of outputs
 (docs/architecture.md):
 
 | key | shape | methods |
@@ -22,10 +22,8 @@ from integral_keras import layers as pose_layers
 from integral_keras.configs.model_config import ModelConfig
 from integral_keras.modeling.backbones import get_backbone, get_backbone_spec
 from integral_keras.modeling.heads import deconv_head, regression_head
+from integral_keras.modeling.preprocessing import input_normalization
 
-# ImageNet statistics of RGB images in [0, 255].
-IMAGENET_MEAN_RGB = (0.485 * 255.0, 0.456 * 255.0, 0.406 * 255.0)
-IMAGENET_STD_RGB = (0.229 * 255.0, 0.224 * 255.0, 0.225 * 255.0)
 
 
 def model_name(config: ModelConfig) -> str:
@@ -75,10 +73,10 @@ def _integral_outputs(config: ModelConfig, logits, suffix: str, with_marginals: 
 def build_pose_model(config: ModelConfig) -> keras.Model:
     """Builds the network described by `config` (see the module docstring).
 
-    The input is normalised with ImageNet mean/std in RGB for every backbone.
-    (`keras.applications`' own ResNet weights were trained on Caffe-style BGR
-    mean-subtracted input; loading them as `pretrained` still gives a good
-    initialisation for the fine-tuning the paper does, not their exact features.)
+    The input is normalised inside the model the way the backbone's weights
+    expect: ImageNet mean/std in RGB for the hand-built networks, and Caffe-style
+    BGR mean subtraction for the `keras.applications` ResNets (so weights loaded
+    from a local `pretrained` file see exactly their training inputs).
 
     Args:
       config: A `ModelConfig`; it is validated first.
@@ -95,8 +93,7 @@ def build_pose_model(config: ModelConfig) -> keras.Model:
     config.validate()
     height, width = config.input_hw
     inputs = keras.Input(shape=(height, width, 3), name="image")
-    image = keras.layers.Normalization(mean=IMAGENET_MEAN_RGB, variance=[s * s for s in IMAGENET_STD_RGB],
-                                       name="imagenet_normalization")(inputs)
+    image = input_normalization(config.backbone)(inputs)
     features, logits = _stage_maps(config, image)
     num_stages = len(features)
     outputs = {}

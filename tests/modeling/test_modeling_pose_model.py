@@ -146,10 +146,19 @@ def test_every_stage_is_integrated():
 def test_input_is_normalised_with_imagenet_statistics():
     model = build_pose_model(_config("resnet18", "H1"))
     x = _image(batch=1)
-    normalised = keras.ops.convert_to_numpy(model.get_layer("imagenet_normalization")(x))
+    normalised = keras.ops.convert_to_numpy(model.get_layer("input_normalization")(x))
     mean = np.array([0.485, 0.456, 0.406]) * 255
     std = np.array([0.229, 0.224, 0.225]) * 255
     np.testing.assert_allclose(normalised, (x - mean) / std, rtol=1e-4, atol=1e-4)
+
+
+def test_applications_resnets_get_their_caffe_preprocessing():
+    # keras.applications ResNet weights expect BGR with the channel means subtracted.
+    model = build_pose_model(_config("resnet50", "H1"))
+    x = _image(batch=1)
+    normalised = keras.ops.convert_to_numpy(model.get_layer("input_normalization")(x))
+    expected = x[..., ::-1] - np.array([103.939, 116.779, 123.68])
+    np.testing.assert_allclose(normalised, expected, rtol=1e-5, atol=1e-3)
 
 
 def _round_trip(tmp_path, config):

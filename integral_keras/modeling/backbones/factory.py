@@ -38,6 +38,10 @@ class BackboneSpec:
         upsampling blocks on top of `stride` (False: `num_deconv` must be 0).
       feature_key: Output key the head reads (feature backbones only).
       input_multiple: Input height and width must be multiples of this.
+      preprocessing: How the RGB [0, 255] input is normalised before the
+        backbone: `"imagenet"` (mean/std in RGB; the hand-built networks) or
+        `"caffe"` (BGR, mean subtracted: what `keras.applications` ResNet
+        weights were trained on, so a `pretrained` file sees its own inputs).
     """
 
     name: str
@@ -48,13 +52,17 @@ class BackboneSpec:
     uses_deconv: bool = True
     feature_key: str = "C5"
     input_multiple: int = 32
+    preprocessing: str = "imagenet"
 
+
+PREPROCESSING_MODES = ("imagenet", "caffe")
 
 _REGISTRY: Dict[str, BackboneSpec] = {}
 
 
 def register_backbone(name: str, *, stride: int, stages: Tuple[int, ...] = (1,), staged: bool = False,
-                      uses_deconv: bool = True, feature_key: str = "C5", input_multiple: int = 32):
+                      uses_deconv: bool = True, feature_key: str = "C5", input_multiple: int = 32,
+                      preprocessing: str = "imagenet"):
     """Decorator registering a backbone builder under `name`.
 
     Example:
@@ -64,15 +72,17 @@ def register_backbone(name: str, *, stride: int, stages: Tuple[int, ...] = (1,),
             ...
 
     Raises:
-      ValueError: `name` is already registered.
+      ValueError: `name` is already registered or `preprocessing` is unknown.
     """
+    if preprocessing not in PREPROCESSING_MODES:
+        raise ValueError(f"preprocessing {preprocessing!r} of backbone {name!r} is not one of {PREPROCESSING_MODES}")
 
     def decorator(builder: BackboneBuilder) -> BackboneBuilder:
         if name in _REGISTRY:
             raise ValueError(f"backbone {name!r} is already registered")
         _REGISTRY[name] = BackboneSpec(name=name, builder=builder, stride=stride, stages=tuple(stages),
                                        staged=staged, uses_deconv=uses_deconv, feature_key=feature_key,
-                                       input_multiple=input_multiple)
+                                       input_multiple=input_multiple, preprocessing=preprocessing)
         return builder
 
     return decorator

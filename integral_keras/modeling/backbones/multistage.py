@@ -109,7 +109,7 @@ def build_multistage_resnet50(input_shape: Tuple[int, int, int] = (256, 256, 3),
     return model
 
 
-@register_backbone("multistage_resnet50", stride=32, stages=(1, 2, 3, 4), staged=True)
+@register_backbone("multistage_resnet50", stride=32, stages=(1, 2, 3, 4), staged=True, preprocessing="caffe")
 def multistage_resnet50(input_shape=(256, 256, 3), num_outputs=16, num_stages=2, num_deconv=3,
                         deconv_filters=256, upsample="deconv", pretrained=None):
     return build_multistage_resnet50(input_shape, num_outputs, num_stages, num_deconv, deconv_filters, upsample,

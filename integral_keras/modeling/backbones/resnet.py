@@ -104,7 +104,8 @@ def _register_resnets() -> None:
     for depth in _BASIC_BLOCKS:
         register_backbone(f"resnet{depth}", stride=32)(functools.partial(build_basic_resnet, depth))
     for depth in _APPLICATIONS:
-        register_backbone(f"resnet{depth}", stride=32)(functools.partial(build_applications_resnet, depth))
+        register_backbone(f"resnet{depth}", stride=32, preprocessing="caffe")(
+            functools.partial(build_applications_resnet, depth))
 
 
 _register_resnets()
