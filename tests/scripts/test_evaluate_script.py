@@ -7,6 +7,7 @@ import sys
 import cv2
 import keras
 import pytest
+import tensorflow as tf
 
 from integral_keras.configs.experiment import load_experiment
 from integral_keras.data.synthetic import file_pattern, write_dataset
@@ -35,7 +36,9 @@ def run_files(tmp_path_factory):
     config = load_experiment([str(ROOT / "configs" / "synthetic_2d.yaml")], overrides)
     keras.utils.set_random_seed(0)
     model = build_pose_model(config.model)
-    model.save_weights(work / "tiny.weights.h5")
+    # Saved like the trainer does (`tf.train.Checkpoint(model=...)` in <model_dir>/checkpoints) and as `.keras`.
+    tf.train.CheckpointManager(tf.train.Checkpoint(model=model), str(work / "checkpoints"), max_to_keep=1).save()
+    model.save(work / "tiny.keras")
     return {"work": work, "overrides": ",".join(overrides), "config": config, "model": model}
 
 
@@ -43,7 +46,7 @@ def test_evaluate_writes_metrics_table_and_curve(run_files):
     work = run_files["work"]
     out = work / "I1_tiny"
     result = _run("--config_file=configs/synthetic_2d.yaml", f"--params_override={run_files['overrides']}",
-                  f"--checkpoint={work / 'tiny.weights.h5'}", "--flip_test", f"--output_dir={out}")
+                  f"--checkpoint={work / 'checkpoints'}", "--flip_test", f"--output_dir={out}")
     with open(out / "metrics.json") as f:
         metrics = json.load(f)
     assert metrics["dataset"] == "synthetic"  # from the records' dataset feature
@@ -59,6 +62,16 @@ def test_evaluate_writes_metrics_table_and_curve(run_files):
                                        flip_test=True)
     for key in ("PCK@0.5", "PCK@0.1", "AUC"):
         assert metrics[key] == pytest.approx(expected[key], abs=1e-6)
+
+
+def test_evaluate_a_keras_file_on_part_of_the_records(run_files, tmp_path):
+    _run("--config_file=configs/synthetic_2d.yaml", f"--params_override={run_files['overrides']}",
+         f"--model_path={run_files['work'] / 'tiny.keras'}", "--dataset=synthetic", "--max_batches=1",
+         "--label=keras_file", f"--output_dir={tmp_path}")
+    with open(tmp_path / "metrics.json") as f:
+        metrics = json.load(f)
+    assert metrics["num_examples"] == 2 and metrics["flip_test"] is False  # one batch of eval_batch_size 2
+    assert "| keras_file |" in (tmp_path / "metrics.md").read_text()
 
 
 def test_compare_plots_several_runs(run_files, tmp_path):
