@@ -349,7 +349,7 @@ def evaluate_predictions(predictions: Predictions, codec, dataset: str, skeleton
 
 
 def _h36m_action_table(metrics: Mapping) -> str:
-    rows = {f"Protocol {key[-1]} ({value['metric']})": value["per_action"]
+    rows = {f"Protocol {value['protocol']} ({value['metric']})": value["per_action"]
             for key, value in metrics.items() if key.startswith("protocol")}
     if not rows:
         return ""

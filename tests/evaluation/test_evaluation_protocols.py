@@ -239,7 +239,7 @@ def _pinhole(camera):
     return camera[..., :2] / camera[..., 2:] * FOCAL + CENTER
 
 
-def test_h36m_protocols_with_perfect_and_shifted_predictions(h36m_records):
+def test_h36m_protocols_with_perfect_and_shifted_predictions(h36m_records, tmp_path):
     codec, dataset = _dataset(h36m_records["prefix"], "h36m", depth=8)
     camera = h36m_records["camera"]
     root_relative = camera - camera[:, :1]
@@ -262,6 +262,12 @@ def test_h36m_protocols_with_perfect_and_shifted_predictions(h36m_records):
         {"Directions": errors[2:].mean(), "Discussion": errors[:2].mean()}, rel=1e-4)
     assert list(metrics["protocol1"]["per_action"]) == ["Directions"]  # S11 only
     assert 0.0 < metrics["protocol1"]["mean"] <= errors[2:].mean() + 1e-6  # Procrustes can only reduce it
+
+    table = open(protocols.write_outputs(metrics, tmp_path, label="shifted")["markdown"]).read()
+    assert f"| shifted | {metrics['protocol1']['mean']:.1f} |" in table
+    action_rows = [line for line in table.splitlines() if line.startswith("| Protocol 2 (MPJPE)")]
+    assert action_rows == [f"| Protocol 2 (MPJPE) | {errors[2:].mean():.1f} | {errors[:2].mean():.1f} | "
+                           + " | ".join(["-"] * 13) + " |"]
 
 
 def test_h36m_needs_a_3d_model(h36m_records):
