@@ -1,7 +1,7 @@
 """Generates the synthetic pose data set as sharded TFRecords (and optionally a labelled contact sheet).
 
     python scripts/make_synthetic.py --output_dir=/tmp/synthetic --num_train=3000 --num_val=300 \
-        --image_size=256 --skeleton=h36m --seed=0 --num_shards=4
+        --image_size=256 --skeleton=h36m --seed=0 --num_shards=4 --num_workers=2
     python scripts/make_synthetic.py --contact_sheet=docs/synthetic_contact_sheet.jpg --num_train=0 --num_val=0
 
 Writes `<output_dir>/train-0000i-of-0000n.tfrecord` and `val-*`; the same seed gives byte-identical files.
@@ -26,6 +26,8 @@ flags.DEFINE_integer("seed", 0, "Data-set seed; the same seed gives identical by
 flags.DEFINE_integer("num_shards", 4, "Shards per split.", lower_bound=1)
 flags.DEFINE_enum("image_format", "jpeg", ["jpeg", "png"], "Encoding of the images.")
 flags.DEFINE_integer("jpeg_quality", 95, "JPEG quality.", lower_bound=1, upper_bound=100)
+flags.DEFINE_integer("num_workers", 0, "Processes rendering images (0: render here); output is identical.",
+                     lower_bound=0)
 flags.DEFINE_string("contact_sheet", None, "If set, write a labelled grid of validation samples to this image path.")
 flags.DEFINE_integer("contact_sheet_size", 16, "Samples on the contact sheet (4 per row).", lower_bound=1)
 flags.DEFINE_bool("progress", True, "Show progress bars.")
@@ -43,7 +45,7 @@ def main(argv):
         written = generator.write_dataset(
             FLAGS.output_dir, FLAGS.num_train, FLAGS.num_val, image_size=FLAGS.image_size, skeleton=FLAGS.skeleton,
             seed=FLAGS.seed, num_shards=FLAGS.num_shards, image_format=FLAGS.image_format,
-            jpeg_quality=FLAGS.jpeg_quality, progress=FLAGS.progress)
+            jpeg_quality=FLAGS.jpeg_quality, num_workers=FLAGS.num_workers, progress=FLAGS.progress)
         seconds = time.perf_counter() - start
         logging.info("Wrote %d records in %.1f s (%.0f images/s): %s", total, seconds, total / seconds,
                      {split: generator.file_pattern(FLAGS.output_dir, split) for split in written})

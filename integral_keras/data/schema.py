@@ -28,12 +28,13 @@ image, pixel `i` having its centre at `i`. `K` is the number of joints of the re
 | `subject`, `action`, `subaction`, `camera`, `frame` | `h36m/<name>` | int64 | () | 0 | Human3.6M ids |
 
 A record missing an optional feature parses with its default, so one spec reads the records of every converter.
+TensorFlow is imported only by the functions that build or parse protos, so the image helpers (`encode_image`,
+`image_format_of`) and the field table serve TensorFlow-free processes such as the synthetic data workers.
 """
 import dataclasses
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
-import tensorflow as tf
 
 BYTES, INT64, FLOAT = "bytes", "int64", "float"
 IMAGE_FORMATS = ("jpeg", "png")
@@ -103,14 +104,14 @@ FIELDS_BY_NAME = {field.name: field for field in FIELDS}
 _REQUIRED_ARGS = ("image", "keypoints_2d", "dataset")
 _ARGS = tuple(field.name for field in FIELDS if field.name != "num_joints") + ("jpeg_quality",)
 
-_TF_DTYPES = {BYTES: tf.string, INT64: tf.int64, FLOAT: tf.float32}
-
-
-def feature_spec() -> Dict[str, Union[tf.io.FixedLenFeature, tf.io.VarLenFeature]]:
+def feature_spec() -> Dict[str, Any]:
     """The `tf.io.parse_single_example` spec: fixed features with their defaults, per-joint features VarLen."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    dtypes = {BYTES: tf.string, INT64: tf.int64, FLOAT: tf.float32}
     spec = {}
     for field in FIELDS:
-        dtype = _TF_DTYPES[field.dtype]
+        dtype = dtypes[field.dtype]
         if field.per_joint:
             spec[field.key] = tf.io.VarLenFeature(dtype)
         else:
@@ -187,7 +188,9 @@ def default_bbox(keypoints_2d: np.ndarray, visible: np.ndarray) -> np.ndarray:
     return np.concatenate([low, high - low])
 
 
-def _feature(dtype: str, values) -> tf.train.Feature:
+def _feature(dtype: str, values) -> "tf.train.Feature":
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
     if dtype == BYTES:
         return tf.train.Feature(bytes_list=tf.train.BytesList(value=[values]))
     flat = np.ravel(values)
@@ -196,7 +199,7 @@ def _feature(dtype: str, values) -> tf.train.Feature:
     return tf.train.Feature(float_list=tf.train.FloatList(value=flat.astype(np.float32).tolist()))
 
 
-def make_example(**fields) -> tf.train.Example:
+def make_example(**fields) -> "tf.train.Example":
     """Builds one person-instance `tf.train.Example`, validating every field.
 
     Args:
@@ -212,6 +215,8 @@ def make_example(**fields) -> tf.train.Example:
       TypeError: a missing required field or an unknown field (names it and the valid ones).
       ValueError: a field of the wrong shape or type, or a float field holding NaN/inf (names the field).
     """
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
     unknown = sorted(set(fields) - set(_ARGS))
     if unknown:
         raise TypeError(f"make_example got unknown field(s) {unknown}; valid: {sorted(_ARGS)}.")

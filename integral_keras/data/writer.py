@@ -61,11 +61,12 @@ class ShardedWriter:
         return self
 
     def write(self, example: Union[tf.train.Example, bytes]) -> None:
-        """Appends one record: a `tf.train.Example` or its serialized bytes."""
+        """Appends one record: a `tf.train.Example` (serialized deterministically) or its serialized bytes."""
         if self._writers is None:
             raise RuntimeError("ShardedWriter.write called outside its `with` block.")
         if isinstance(example, tf.train.Example):
-            example = example.SerializeToString()
+            # The feature map's order is otherwise per process: same data, different bytes.
+            example = example.SerializeToString(deterministic=True)
         elif not isinstance(example, bytes):
             raise TypeError(f"ShardedWriter.write expects a tf.train.Example or bytes, got {type(example).__name__}.")
         shard = self.count % self.num_shards

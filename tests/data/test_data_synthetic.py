@@ -40,13 +40,13 @@ def test_same_seed_same_bytes_and_order_independence():
     assert first.example(0, "train").SerializeToString() != first.example(0, "val").SerializeToString()
 
 
-def test_same_seed_writes_identical_files(tmp_path):
+def test_same_seed_writes_identical_files_with_or_without_workers(tmp_path):
     contents = []
-    for folder in ("a", "b"):
-        paths = write_dataset(os.path.join(tmp_path, folder), num_train=3, num_val=0, image_size=32, seed=9,
-                              num_shards=2)["train"]
+    for folder, workers in (("a", 0), ("b", 0), ("c", 2)):
+        paths = write_dataset(os.path.join(tmp_path, folder), num_train=20, num_val=0, image_size=32, seed=9,
+                              num_shards=2, num_workers=workers)["train"]
         contents.append([open(path, "rb").read() for path in paths])
-    assert contents[0] == contents[1] and all(contents[0])
+    assert contents[0] == contents[1] == contents[2] and all(contents[0])
 
 
 def test_2d_labels_are_the_pinhole_projection_of_the_3d_labels(samples):
@@ -216,15 +216,24 @@ def test_bad_arguments_name_the_valid_values():
         SyntheticPoseGenerator("h36m", SIZE).sample(0, "test")
 
 
-@pytest.mark.slow
-def test_script_writes_shards_and_contact_sheet(tmp_path):
-    sheet = os.path.join(tmp_path, "sheet.png")
-    subprocess.run([sys.executable, os.path.join(REPO, "scripts", "make_synthetic.py"), f"--output_dir={tmp_path}",
+def _run_script(output_dir, *extra_flags):
+    subprocess.run([sys.executable, os.path.join(REPO, "scripts", "make_synthetic.py"), f"--output_dir={output_dir}",
                     "--num_train=4", "--num_val=1", "--image_size=48", "--num_shards=2", "--skeleton=h36m",
-                    f"--contact_sheet={sheet}", "--contact_sheet_size=2", "--noprogress"], check=True, cwd=REPO,
-                   capture_output=True)
-    assert sorted(os.path.basename(p) for p in glob.glob(os.path.join(tmp_path, "*.tfrecord"))) == [
-        "train-00000-of-00002.tfrecord", "train-00001-of-00002.tfrecord", "val-00000-of-00001.tfrecord"]
-    records = list(tf.data.TFRecordDataset(glob.glob(file_pattern(str(tmp_path), "train"))).map(decode_example))
+                    "--noprogress", *extra_flags], check=True, cwd=REPO, capture_output=True)
+    return {os.path.basename(path): open(path, "rb").read()
+            for path in glob.glob(os.path.join(output_dir, "*.tfrecord"))}
+
+
+@pytest.mark.slow
+def test_script_writes_shards_identical_across_runs_and_a_contact_sheet(tmp_path):
+    sheet = os.path.join(tmp_path, "sheet.png")
+    first = _run_script(os.path.join(tmp_path, "a"), f"--contact_sheet={sheet}", "--contact_sheet_size=2")
+    # A second process (different hash seeds, protobuf map order) must write the same bytes.
+    second = _run_script(os.path.join(tmp_path, "b"), "--num_workers=1")
+    assert sorted(first) == ["train-00000-of-00002.tfrecord", "train-00001-of-00002.tfrecord",
+                             "val-00000-of-00001.tfrecord"]
+    assert first == second
+    records = list(tf.data.TFRecordDataset(glob.glob(file_pattern(os.path.join(tmp_path, "a"), "train")))
+                   .map(decode_example))
     assert len(records) == 4 and all(bool(r["valid"]) for r in records)
     assert os.path.getsize(sheet) > 0

@@ -36,7 +36,8 @@ def test_writes_examples_and_bytes_alike(tmp_path):
         writer.write(example)
         writer.write(example.SerializeToString())
     first, second = _read(writer.paths[0])
-    assert first == second == example.SerializeToString()
+    assert tf.train.Example.FromString(first) == example
+    assert second == example.SerializeToString()  # bytes are written as given
 
 
 def test_progress_bar_reports_records(tmp_path, capsys):

@@ -14,11 +14,16 @@ byte for byte by its seed and any sample can be regenerated alone. A sample is m
 5. the person drawn over it by depth (`render`), then a little sensor grain.
 """
 import dataclasses
+import functools
+import multiprocessing
 import os
-from typing import Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+import cv2
 
 import numpy as np
 
+from integral_keras.data import schema
 from integral_keras.data import skeletons
 from integral_keras.data.synthetic import background
 from integral_keras.data.synthetic import body_model
@@ -143,18 +148,25 @@ class SyntheticPoseGenerator:
             focal=camera.focal, principal_point=camera.principal_point, root_depth=float(joints_cam[_BODY_ROOT, 2]),
             bbox=bbox, center=centre, scale=np.full(2, extent.max()), headbox=headbox, skeleton=self.skeleton)
 
-    def example(self, index: int, split: str = "train", image_format: str = "jpeg", jpeg_quality: int = 95):
-        """Sample `index` of `split` as a `tf.train.Example` of `integral_keras.data.schema`."""
-        from integral_keras.data import schema  # pylint: disable=import-outside-toplevel
+    def record_fields(self, index: int, split: str = "train", image_format: str = "jpeg",
+                      jpeg_quality: int = 95) -> Dict[str, Any]:
+        """Sample `index` of `split` as `schema.make_example` keyword arguments, the image already encoded.
 
+        Needs no TensorFlow, so worker processes can make these and the writing process build the Examples.
+        """
         sample = self.sample(index, split)
         extension = "jpg" if image_format == "jpeg" else "png"
-        return schema.make_example(
-            image=sample.image, image_format=image_format, jpeg_quality=jpeg_quality, image_id=index,
+        return dict(
+            image=schema.encode_image(sample.image, image_format, jpeg_quality), image_format=image_format,
+            height=self.image_size, width=self.image_size, image_id=index,
             filename=f"{split}/{index:07d}.{extension}", dataset="synthetic", bbox=sample.bbox, center=sample.center,
             scale=sample.scale, keypoints_2d=sample.keypoints_2d, visible=sample.visible,
             keypoints_3d=sample.keypoints_3d, has_3d=1, focal=sample.focal, principal_point=sample.principal_point,
             root_depth=sample.root_depth, headbox=sample.headbox)
+
+    def example(self, index: int, split: str = "train", image_format: str = "jpeg", jpeg_quality: int = 95):
+        """Sample `index` of `split` as a `tf.train.Example` of `integral_keras.data.schema`."""
+        return schema.make_example(**self.record_fields(index, split, image_format, jpeg_quality))
 
     def samples(self, count: int, split: str = "train", start: int = 0) -> Iterator[SyntheticSample]:
         """Samples `start .. start + count - 1` of `split`."""
@@ -174,27 +186,54 @@ def _draw_sticks(rng, image, appearance):
                               background.random_colour(rng, 40, 230), light)
 
 
+# The generator of a worker process (built once by `_init_worker`, not pickled per task).
+_WORKER_GENERATOR: Optional[SyntheticPoseGenerator] = None
+
+
+def _init_worker(skeleton: str, image_size: int, seed: int) -> None:
+    global _WORKER_GENERATOR  # pylint: disable=global-statement
+    cv2.setNumThreads(1)
+    _WORKER_GENERATOR = SyntheticPoseGenerator(skeleton, image_size, seed)
+
+
+def _worker_record_fields(task: Tuple[int, str, str, int]) -> Dict[str, Any]:
+    return _WORKER_GENERATOR.record_fields(*task)
+
+
 def write_dataset(output_dir: str, num_train: int, num_val: int, image_size: int = 256, skeleton: str = "h36m",
                   seed: int = 0, num_shards: int = 4, image_format: str = "jpeg", jpeg_quality: int = 95,
-                  progress: bool = False) -> Dict[str, List[str]]:
+                  num_workers: int = 0, progress: bool = False) -> Dict[str, List[str]]:
     """Writes `<output_dir>/train-*-of-*.tfrecord` and `val-*` shards; returns the shard paths per split.
 
-    Each split gets `num_shards` shards (one when it has fewer records than shards); a split of 0 records is
-    skipped.
+    Each split gets `num_shards` shards (one per record when it has fewer records than shards); a split of 0
+    records is skipped. With `num_workers > 0`, that many processes render and encode the images (started with
+    `spawn`, safe next to TensorFlow) while this process builds and writes the records in index order, so the files
+    are byte-identical whatever the number of workers.
     """
     from integral_keras.data.writer import ShardedWriter  # pylint: disable=import-outside-toplevel
 
-    generator = SyntheticPoseGenerator(skeleton, image_size, seed)
+    tasks = {split: [(index, split, image_format, jpeg_quality) for index in range(count)]
+             for split, count in (("train", num_train), ("val", num_val)) if count > 0}
+    pool = None
+    if num_workers > 0:
+        pool = multiprocessing.get_context("spawn").Pool(num_workers, _init_worker, (skeleton, image_size, seed))
+        fields_of = functools.partial(pool.imap, _worker_record_fields, chunksize=8)
+    else:
+        generator = SyntheticPoseGenerator(skeleton, image_size, seed)
+        fields_of = functools.partial(map, lambda task: generator.record_fields(*task))
     written = {}
-    for split, count in (("train", num_train), ("val", num_val)):
-        if count <= 0:
-            continue
-        prefix = os.path.join(output_dir, split)
-        with ShardedWriter(prefix, min(num_shards, count), progress=progress, total=count,
-                           description=split) as writer:
-            for index in range(count):
-                writer.write(generator.example(index, split, image_format, jpeg_quality))
-        written[split] = writer.paths
+    try:
+        for split, split_tasks in tasks.items():
+            prefix = os.path.join(output_dir, split)
+            with ShardedWriter(prefix, min(num_shards, len(split_tasks)), progress=progress, total=len(split_tasks),
+                               description=split) as writer:
+                for fields in fields_of(split_tasks):
+                    writer.write(schema.make_example(**fields))
+            written[split] = writer.paths
+    finally:
+        if pool is not None:  # every result has been consumed (or an error is on its way): stop the workers
+            pool.terminate()
+            pool.join()
     return written
 
 
