@@ -369,3 +369,30 @@ def test_synthetic_metrics_and_outputs(tmp_path):
     assert cv2.imread(figure).shape[2] == 3
     with pytest.raises(ValueError, match="2 labels for 1"):
         protocols.compare_runs([paths["json"]], tmp_path / "x.png", labels=["a", "b"])
+
+
+@pytest.mark.parametrize("method", ["H1", "Istar"])
+def test_model_predict_fn_decodes_like_the_method(method):
+    import keras
+
+    from integral_keras.configs.model_config import ModelConfig
+    from integral_keras.models import build_pose_model
+
+    config = ModelConfig(backbone="resnet18", method=method, num_joints=16, input_size=INPUT, heatmap_size=HEATMAP,
+                         num_deconv=3, deconv_filters=8)
+    keras.utils.set_random_seed(0)
+    model = build_pose_model(config)
+    images = np.random.default_rng(6).uniform(0, 255, (2, INPUT, INPUT, 3)).astype(np.float32)
+    output = protocols.model_predict_fn(model, config)(images, None)
+    raw = model(images, training=False)
+    if method == "H1":
+        # Arg-max of each joint's map, (x, y) in cells.
+        maps = np.asarray(raw["heatmaps"]).transpose(0, 3, 1, 2).reshape(2, 16, -1)
+        flat = maps.argmax(axis=-1)
+        np.testing.assert_array_equal(output["joints"], np.stack([flat % HEATMAP, flat // HEATMAP], axis=-1))
+        # H1's confidence is the raw map's peak.
+        np.testing.assert_allclose(output["confidence"], maps.max(axis=-1), rtol=1e-5)
+    else:
+        np.testing.assert_allclose(output["joints"], np.asarray(raw["joints"]), rtol=1e-5, atol=1e-5)
+        assert output["confidence"].shape == (2, 16)
+        assert np.all((output["confidence"] > 0) & (output["confidence"] <= 1))
