@@ -5,8 +5,8 @@ rotation (+-30 deg, with probability 0.6), translation (+-2 % of the box), horiz
 per-channel colour scaling. Geometry is one affine matrix (`integral_keras.ops.affine.crop_transform`): the image
 is resampled once and the joints go through the same matrix. A flip also swaps the skeleton's left/right pairs
 (image joints, visibility and depth alike). Of the 3D joints only the root-relative depth z is a target; it is
-unchanged by in-plane rotation, scaling and flipping (a flip would negate camera-space x, which no target uses). Targets come from `PoseCodec.encode`, which gives weight 0 to joints
-that are not visible or leave the crop.
+unchanged by in-plane rotation, scaling and flipping (a flip would negate camera-space x, which no target uses).
+Targets come from `PoseCodec.encode`, which gives weight 0 to joints that are not visible or leave the crop.
 
 2D-only examples (`has_3d = 0`) get z target 0 with z weight 0, so they are shape-compatible with 3D models and add
 nothing to depth. For 3D heat-map methods (I1-I3 / H1-H3 with depth > 1) a 3D heat-map target is not defined for
@@ -54,7 +54,7 @@ class Parser:
       flip_prob: probability of a horizontal flip.
       color_factor: each RGB channel multiplied by a factor from `[1 - f, 1 + f]`.
       fill_value: value of crop pixels outside the image.
-      warp_backend: `opencv` (default: about 2.5x the training throughput of `tensorflow` on CPU, see
+      warp_backend: `opencv` (default: about 1.6x the training images per CPU-second of `tensorflow`, see
         docs/benchmarks.md) or `tensorflow` (a pure graph op); see `integral_keras.ops.affine.warp_image`.
     """
 
@@ -169,8 +169,6 @@ class Parser:
         keys = tuple(self.codec.target_shapes(self.method))
         return keys + tuple(f"{key}_stage{s}" for s in range(self.num_stages - 1) for key in keys)
 
-    # Internals.
-
     def augment(self, decoded, params):
         """Applies given augmentation parameters (from `sample_augmentation`) to one example.
 
@@ -181,6 +179,8 @@ class Parser:
         image, joints, _ = self._crop(decoded, params)
         image = tf.clip_by_value(image * params["color"], 0.0, 255.0)
         return image, joints
+
+    # Internals.
 
     def _identity_augmentation(self):
         return {"scale": tf.constant(1.0), "rotation": tf.constant(0.0), "shift": tf.zeros([2]),
