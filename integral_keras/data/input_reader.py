@@ -240,6 +240,9 @@ class InputReader:
         paths = _list_files(file_pattern)
         files = tf.data.Dataset.from_tensor_slices(paths)
         if input_context is not None and input_context.num_input_pipelines > 1:
+            if len(paths) < input_context.num_input_pipelines:
+                raise ValueError(f"{len(paths)} TFRecord file(s) match {file_pattern!r}, fewer than the "
+                                 f"{input_context.num_input_pipelines} input pipelines; write more shards.")
             files = files.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
         if self.is_training:
             files = files.shuffle(len(paths), seed=self._seed(3), reshuffle_each_iteration=True)

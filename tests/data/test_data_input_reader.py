@@ -127,6 +127,18 @@ def test_missing_files_name_the_pattern(tmp_path):
         build_dataset(str(tmp_path / "nothing-here*"), _parser(), 2, is_training=False)
 
 
+def test_input_context_shards_files_and_splits_the_batch(tmp_path):
+    for shard in range(2):
+        _write(str(tmp_path / f"s-{shard}.tfrecord"), [_example(10 * shard + i) for i in range(3)])
+    reader = InputReader(str(tmp_path / "s-*"), _parser(), batch_size=4, is_training=False)
+    context = tf.distribute.InputContext(num_input_pipelines=2, input_pipeline_id=1, num_replicas_in_sync=2)
+    batches = [meta["image_id"].numpy().tolist() for _, meta in reader(context)]
+    assert batches == [[10, 11], [12]]
+    too_many = tf.distribute.InputContext(num_input_pipelines=3, input_pipeline_id=0, num_replicas_in_sync=4)
+    with pytest.raises(ValueError, match="fewer than the 3 input pipelines"):
+        reader(too_many)
+
+
 def test_counters_write_tensorboard_scalars(tmp_path):
     counters = PipelineCounters()
     counters.corrupt_records.assign(3)
