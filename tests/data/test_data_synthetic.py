@@ -144,6 +144,10 @@ def test_visibility_box_and_headbox(samples):
             for joint in ("upper_neck", "head_top"):
                 px, py = sample.keypoints_2d[_index("mpii", joint)]
                 assert x1 <= px <= x2 and y1 <= py <= y2
+            assert x2 - x1 == pytest.approx(y2 - y1)
+            # PCKh head size (0.6 * box diagonal) back in mm near the root depth: an adult head, ~15-26 cm.
+            head_mm = 0.6 * np.hypot(x2 - x1, y2 - y1) * sample.root_depth / sample.focal[0]
+            assert 150 < head_mm < 260
         else:
             np.testing.assert_array_equal(sample.headbox, np.zeros(4))
     # Persons are large in the image and mostly inside it.

@@ -34,6 +34,10 @@ MEAN_BONE_LENGTHS = {
     "forearm": 250.0,
 }
 
+# The drawn head: an ellipsoid whose top is the head-top joint, semi-axes along the neck-head axis and across.
+HEAD_HALF_HEIGHT_MM = 105.0
+HEAD_HALF_WIDTH_MM = 82.0
+
 # (low, high) in degrees. Sides: `l_`/`r_` angles share the limits of their unprefixed name.
 ANGLE_LIMITS = {
     "hip_flexion": (-25.0, 100.0),       # thigh forward (+) / backward (-)
@@ -180,3 +184,14 @@ def to_skeleton(body_joints: np.ndarray, skeleton_name: str) -> np.ndarray:
         raise ValueError(f"The synthetic body has no {skeleton_name!r} topology; valid: ['h36m', 'mpii'].")
     order = [_INDEX[_MPII_FROM_BODY.get(name, name)] for name in skeleton.joint_names]
     return body_joints[..., order, :]
+
+
+def head_centre(joints: np.ndarray) -> np.ndarray:
+    """Centre `(3,)` of the drawn head: `HEAD_HALF_HEIGHT_MM` below the head top along the neck-head axis.
+
+    Args:
+      joints: body joints `(17, 3)` in any frame (body-model order), mm.
+    """
+    top = joints[_INDEX["head"]]
+    axis = top - joints[_INDEX["neck"]]
+    return top - axis / np.linalg.norm(axis) * HEAD_HALF_HEIGHT_MM

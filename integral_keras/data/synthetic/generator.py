@@ -34,8 +34,9 @@ SPLITS = ("train", "val")
 SKELETONS = ("h36m", "mpii")
 # Crop box = tight joint box grown by this factor (the usual 1.25 of pose-estimation crops).
 BOX_PADDING = 1.25
-# MPII head box side, as a multiple of the upper-neck-to-head-top bone (so that 0.6 * diagonal ~ a head).
-HEADBOX_PER_HEAD_BONE = 2.0
+# MPII head box: a square around the drawn head, its half side this multiple of the head's half height (so that
+# the PCKh head size 0.6 * diagonal is about the head's height, ~200 mm, as in MPII).
+HEADBOX_MARGIN = 1.1
 _BODY_ROOT = body_model.JOINTS.index("pelvis")
 
 
@@ -126,9 +127,9 @@ class SyntheticPoseGenerator:
         head_axes = rotation @ body_model.head_rotation(angles)
         render.render_person(image, joints_cam, camera, head_axes, appearance)
         image = background.add_grain(image, self._textures, rng, rng.uniform(1.0, 3.0))
-        return self._labels(image, joints_cam, camera, shape)
+        return self._labels(image, joints_cam, camera)
 
-    def _labels(self, image, joints_cam, camera, shape) -> SyntheticSample:
+    def _labels(self, image, joints_cam, camera) -> SyntheticSample:
         size = self.image_size
         joints_2d = body_model.to_skeleton(camera.project(joints_cam), self.skeleton)
         root_relative = body_model.to_skeleton(joints_cam - joints_cam[_BODY_ROOT], self.skeleton)
@@ -138,11 +139,10 @@ class SyntheticPoseGenerator:
         bbox = np.concatenate([centre - extent / 2, extent])
         headbox = np.zeros(4)
         if self.skeleton == "mpii":
-            neck, top = body_model.JOINTS.index("neck"), body_model.JOINTS.index("head")
-            head_centre = camera.project((joints_cam[neck] + joints_cam[top]) / 2)
-            depth = (joints_cam[neck, 2] + joints_cam[top, 2]) / 2
-            half = camera.focal.mean() * HEADBOX_PER_HEAD_BONE * shape.lengths["head"] / depth / 2
-            headbox = np.concatenate([head_centre - half, head_centre + half])
+            centre_cam = body_model.head_centre(joints_cam)
+            half = camera.focal.mean() * HEADBOX_MARGIN * body_model.HEAD_HALF_HEIGHT_MM / centre_cam[2]
+            head = camera.project(centre_cam)
+            headbox = np.concatenate([head - half, head + half])
         return SyntheticSample(
             image=image, keypoints_2d=joints_2d, keypoints_3d=root_relative, visible=visible,
             focal=camera.focal, principal_point=camera.principal_point, root_depth=float(joints_cam[_BODY_ROOT, 2]),

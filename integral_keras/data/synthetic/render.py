@@ -16,7 +16,9 @@ from typing import Tuple
 import cv2
 import numpy as np
 
+from integral_keras.data.synthetic.body_model import HEAD_HALF_WIDTH_MM
 from integral_keras.data.synthetic.body_model import JOINTS
+from integral_keras.data.synthetic.body_model import head_centre
 from integral_keras.data.synthetic.camera import Camera
 
 _J = {name: index for index, name in enumerate(JOINTS)}
@@ -31,9 +33,6 @@ _LIMBS = (
     ("upper_arm", "shoulder", "elbow", 50.0, 40.0, "shirt"),
     ("forearm", "elbow", "wrist", 40.0, 30.0, "sleeve"),
 )
-# Head ellipsoid semi-axes: along the neck-head axis (its top is the head-top joint) and across.
-_HEAD_HALF_HEIGHT_MM = 105.0
-_HEAD_HALF_WIDTH_MM = 82.0
 _TORSO = [_J[name] for name in ("l_shoulder", "r_shoulder", "r_hip", "l_hip")]
 
 
@@ -209,12 +208,10 @@ def render_person(image: np.ndarray, joints_cam: np.ndarray, camera: Camera, hea
 def _draw_head(image, joints_cam, camera, head_axes, appearance):
     """Head ellipse whose top is the head-top joint; eyes and nose if it faces the camera, else hair."""
     left, up, facing = head_axes[:, 0], head_axes[:, 1], head_axes[:, 2]
-    top_cam = joints_cam[_J["head"]]
-    axis_cam = top_cam - joints_cam[_J["neck"]]
-    centre_cam = top_cam - axis_cam / np.linalg.norm(axis_cam) * _HEAD_HALF_HEIGHT_MM
+    centre_cam = head_centre(joints_cam)
     project = camera.project
-    centre, top = project(centre_cam), project(top_cam)
-    radius = float(np.mean(camera.focal)) * _HEAD_HALF_WIDTH_MM / centre_cam[2]
+    centre, top = project(centre_cam), project(joints_cam[_J["head"]])
+    radius = float(np.mean(camera.focal)) * HEAD_HALF_WIDTH_MM / centre_cam[2]
     axis = top - centre
     # Along the neck-head axis the head reaches the head-top joint, unless the axis points at the camera.
     along = max(0.95 * radius, float(np.hypot(*axis)))
