@@ -14,13 +14,13 @@ image, pixel `i` having its centre at `i`. `K` is the number of joints of the re
 | `dataset`         | `dataset`             | bytes | ()     | required | `synthetic`, `mpii`, `coco`, `h36m`, `jsonl` |
 | `bbox`            | `person/bbox`         | float | (4,)   | tight box of the visible joints | `[x, y, w, h]` |
 | `center`          | `person/center`       | float | (2,)   | centre of `bbox` | crop centre `[cx, cy]` |
-| `scale`           | `person/scale`        | float | (2,)   | `bbox` size | crop size `[w, h]` (padded / aspect-fixed by the converter) |
+| `scale`           | `person/scale`        | float | (2,)   | `bbox` size | crop size `[w, h]`, padded / aspect-fixed |
 | `score`           | `person/score`        | float | ()     | 1.0 | detection score (1.0 for ground-truth boxes) |
 | (from `keypoints_2d`) | `keypoints/num`   | int64 | ()     | required | K |
 | `keypoints_2d`    | `keypoints/2d`        | float | (K*2,) | required | x, y per joint; given as `(K, 2)` |
 | `visible`         | `keypoints/visible`   | float | (K,)   | all ones | 1 labelled/visible, 0 not |
-| `has_3d`          | `keypoints/has_3d`    | int64 | ()     | 1 if `keypoints_3d` given | 1 if `keypoints/3d` is meaningful |
-| `keypoints_3d`    | `keypoints/3d`        | float | (K*3,) | zeros | camera-space, root-relative, mm; given as `(K, 3)` |
+| `has_3d`          | `keypoints/has_3d`    | int64 | ()     | 1 if `keypoints_3d` given | `keypoints/3d` is meaningful |
+| `keypoints_3d`    | `keypoints/3d`        | float | (K*3,) | zeros | camera-space root-relative mm; given `(K, 3)` |
 | `focal`           | `camera/focal`        | float | (2,)   | zeros | fx, fy in pixels (zeros if unknown) |
 | `principal_point` | `camera/center`       | float | (2,)   | zeros | cx, cy in pixels |
 | `root_depth`      | `camera/root_depth`   | float | ()     | 0.0 | absolute root depth in mm (for back-projection) |

@@ -152,7 +152,9 @@ def forward_kinematics(shape: BodyShape, angles: Dict[str, float]) -> np.ndarray
     joints[_INDEX["spine"]] = half_torso @ up * length["lower_spine"]
     joints[_INDEX["thorax"]] = joints[_INDEX["spine"]] + torso @ up * length["upper_spine"]
     joints[_INDEX["neck"]] = joints[_INDEX["thorax"]] + torso @ up * length["neck"]
-    joints[_INDEX["head"]] = joints[_INDEX["neck"]] + head_rotation(angles) @ np.array([0.0, 0.95, 0.31]) * length["head"]
+    # The head top sits about 18 degrees in front of the neck's line (a direction of length ~1).
+    head_direction = np.array([0.0, 0.95, 0.31])
+    joints[_INDEX["head"]] = joints[_INDEX["neck"]] + head_rotation(angles) @ head_direction * length["head"]
 
     for side, sign in (("l", 1.0), ("r", -1.0)):
         # Flexion (+) swings the limb towards +z: a rotation about x by -flexion. Abduction moves it outwards
@@ -162,7 +164,8 @@ def forward_kinematics(shape: BodyShape, angles: Dict[str, float]) -> np.ndarray
                  @ rot_y(-sign * angles[f"{side}_hip_rotation"]))
         knee, ankle = _limb(hip, np.eye(3), thigh, length["thigh"], rot_x(angles[f"{side}_knee_flexion"]),
                             length["shin"])
-        joints[_INDEX[f"{side}_hip"]], joints[_INDEX[f"{side}_knee"]], joints[_INDEX[f"{side}_ankle"]] = hip, knee, ankle
+        joints[_INDEX[f"{side}_hip"]] = hip
+        joints[_INDEX[f"{side}_knee"]], joints[_INDEX[f"{side}_ankle"]] = knee, ankle
 
         shoulder = joints[_INDEX["thorax"]] + torso @ np.array(
             [sign * length["shoulder_offset"], -0.15 * length["shoulder_offset"], 0.0])
