@@ -1,13 +1,14 @@
 """Benchmark protocols end to end: run a predictor over an evaluation dataset and compute the benchmark's metrics.
 
     predictions = collect_predictions(model_predict_fn(model, config.model), dataset, flip_permutation=...)
-    metrics = evaluate_predictions(predictions, codec, "mpii", gt_valid_mat="gt_valid.mat")
+    metrics = evaluate_predictions(predictions, "mpii", gt_valid_mat="gt_valid.mat")
     write_outputs(metrics, "/tmp/eval", label="I1")
 
 The dataset yields `(images (N, H, W, 3), meta)` batches of `Parser.parse_eval` (`InputReader` with
-`eval_output="meta"`, see `eval_dataset`). Predictions are kept in heat-map units until the end, where
-`PoseCodec.decode` maps them to crop pixels / root-relative mm and the parser's `crop_to_image` matrix maps crop
-pixels to the original image, so every benchmark is scored in original-image pixels:
+`eval_output="meta"`, see `eval_dataset`). A predictor returns what the exported models' signatures return
+(`serving.PoseDecoder`): joints in crop pixels, root-relative depth in mm for 3D models and per-joint confidences.
+The parser's `crop_to_image` matrix maps crop pixels to the original image, so every benchmark is scored in
+original-image pixels:
 
 - `mpii`: PCKh (`mpii_pckh`) against the official `gt_valid.mat` (predictions placed by `image/id`, which the
   MPII converter sets to the person's column in that file) or against the records' joints and head boxes.
@@ -18,8 +19,8 @@ pixels to the original image, so every benchmark is scored in original-image pix
 - `synthetic` (also `jsonl`): torso-normalised PCK (`torso_pck`) and, for 3D models, MPJPE / PA-MPJPE.
 
 Flip test (`flip_permutation`): each batch is also predicted mirrored; the mirrored joints are mapped back in
-heat-map units (`x -> W_hm - 1 - x`, left/right swapped, `evaluation.flip.unflip_joints`) and averaged with the
-direct ones, and so are the per-joint confidences.
+crop pixels (`x -> W - 1 - x`, left/right swapped, `evaluation.flip.unflip_joints`) and averaged with the direct
+ones; depths and confidences are left/right swapped and averaged.
 
 This module imports TensorFlow / Keras only inside the functions that build datasets or call models.
 """
@@ -60,17 +61,19 @@ class Predictions:
     """Predictions of a whole evaluation set, with the evaluation metadata of every example.
 
     Attributes:
-      joints_hm: `(N, K, C)` joints in heat-map units (C = 3 for 3D models).
+      joints: `(N, K, 2)` joints in crop pixels.
       confidence: `(N, K)` per-joint confidences.
       meta: the `Parser.parse_eval` metadata, each value an `(N, ...)` numpy array.
+      depth_mm: `(N, K)` root-relative depths in mm (3D models), else None.
     """
 
-    joints_hm: np.ndarray
+    joints: np.ndarray
     confidence: np.ndarray
     meta: Dict[str, np.ndarray]
+    depth_mm: Optional[np.ndarray] = None
 
     def __len__(self) -> int:
-        return self.joints_hm.shape[0]
+        return self.joints.shape[0]
 
 
 def resolve_dataset_name(name: str) -> str:
@@ -90,45 +93,38 @@ def eval_dataset(file_pattern, parser, batch_size: int):
 
 
 def model_predict_fn(model, model_config, confidence_radius: int = 1) -> PredictFn:
-    """Wraps a pose model as a `PredictFn`: joints in heat-map units and the serving confidence.
+    """Wraps a pose model as a `PredictFn` that decodes like the exported models (`serving.PoseDecoder`).
 
-    Joints come from the `joints` output (regression / integral methods) or the arg-max of `heatmaps` (H1-H3).
-    The per-joint confidence is the one of the exported models (`integral_keras.serving.joint_confidence`); for
-    `Istar` models the heat-map logits are exposed first (`serving.pose_decoder.expose_heatmap_logits`).
+    Joints come from the `joints` output (regression / integral methods) or the arg-max of `heatmaps` (H1-H3),
+    mapped to crop pixels (and mm) by the model's codec; the confidence is `serving.joint_confidence` (for `Istar`
+    the heat-map logits are exposed first, `serving.pose_decoder.expose_heatmap_logits`).
 
     Args:
       model: a `build_pose_model` network (or one loaded from `.keras`).
-      model_config: its `ModelConfig` (method, joints, depth, beta).
+      model_config: its `ModelConfig` (method, joints, sizes, depth, beta).
       confidence_radius: window half-width of the integral confidence.
 
     Returns:
-      callable `(images, meta) -> {"joints": (N, K, C), "confidence": (N, K)}` numpy arrays (meta unused).
+      callable `(images, meta) -> {"joints": (N, K, 2), "confidence": (N, K)[, "depth_mm": (N, K)]}` numpy arrays
+      (meta unused).
     """
     import tensorflow as tf
 
-    from integral_keras.codecs import methods
-    from integral_keras.layers import HeatmapArgmax
-    from integral_keras.serving import confidence
+    from integral_keras.serving.pose_decoder import PoseDecoder
     from integral_keras.serving.pose_decoder import expose_heatmap_logits
     from integral_keras.serving.spec import ServingSpec
 
     spec = ServingSpec.from_config(model_config, confidence_radius=confidence_radius)
     network = expose_heatmap_logits(model, spec)
-    argmax = None if methods.uses_joints(spec.method) else HeatmapArgmax(spec.num_joints, depth=spec.depth)
+    decode = PoseDecoder(spec)
 
     @tf.function(reduce_retracing=True)
     def predict(images):
-        outputs = network(images, training=False)
-        joints = outputs["joints"] if argmax is None else argmax(outputs["heatmaps"])
-        joints = tf.cast(joints, tf.float32)
-        scores = confidence.joint_confidence(spec.method, outputs, joints, spec.num_joints, spec.depth, spec.beta,
-                                             spec.confidence_radius)
-        return joints, scores
+        return decode(network(images, training=False))
 
     def predict_fn(images, meta=None):
         del meta
-        joints, scores = predict(tf.convert_to_tensor(images, tf.float32))
-        return {"joints": joints.numpy(), "confidence": scores.numpy()}
+        return {key: value.numpy() for key, value in predict(tf.convert_to_tensor(images, tf.float32)).items()}
 
     return predict_fn
 
@@ -136,35 +132,36 @@ def model_predict_fn(model, model_config, confidence_radius: int = 1) -> Predict
 def _run(predict_fn: PredictFn, images: np.ndarray, meta) -> Dict[str, np.ndarray]:
     outputs = predict_fn(images, meta)
     if "joints" not in outputs:
-        raise KeyError(f"predict_fn must return a dict with 'joints' (N, K, C); got keys {sorted(outputs)}")
+        raise KeyError(f"predict_fn must return a dict with 'joints' (N, K, 2) crop pixels; got keys "
+                       f"{sorted(outputs)}")
     joints = np.asarray(outputs["joints"], np.float64)
-    if joints.ndim != 3 or joints.shape[0] != images.shape[0]:
+    if joints.ndim != 3 or joints.shape[0] != images.shape[0] or joints.shape[-1] != 2:
         raise ValueError(f"predict_fn returned joints of shape {joints.shape} for {images.shape[0]} images; "
-                         f"expected (N, K, C)")
+                         f"expected (N, K, 2) crop pixels")
     scores = outputs.get("confidence")
-    scores = np.ones(joints.shape[:2]) if scores is None else np.asarray(scores, np.float64)
-    return {"joints": joints, "confidence": scores}
+    result = {"joints": joints,
+              "confidence": np.ones(joints.shape[:2]) if scores is None else np.asarray(scores, np.float64)}
+    if outputs.get("depth_mm") is not None:
+        result["depth_mm"] = np.asarray(outputs["depth_mm"], np.float64)
+    return result
 
 
 def collect_predictions(predict_fn: PredictFn, dataset, flip_permutation: Optional[Sequence[int]] = None,
-                        heatmap_width: Optional[int] = None, max_batches: Optional[int] = None) -> Predictions:
+                        max_batches: Optional[int] = None) -> Predictions:
     """Runs `predict_fn` over every `(images, meta)` batch of `dataset`.
 
     Args:
-      predict_fn: `(images (N, H, W, 3), meta) -> {"joints": (N, K, C) heat-map units, "confidence": (N, K)}`
-        (confidence optional, default 1). `meta` lets precomputed or oracle predictors be evaluated through the
-        same path; `model_predict_fn` ignores it.
+      predict_fn: `(images (N, H, W, 3), meta) -> {"joints": (N, K, 2) crop pixels, "confidence": (N, K),
+        "depth_mm": (N, K)}` (confidence optional, default 1; depth for 3D models). `meta` lets precomputed or
+        oracle predictors be evaluated through the same path; `model_predict_fn` ignores it.
       dataset: iterable of `(images, meta)` batches (`eval_dataset`).
       flip_permutation: `(K,)` left/right permutation; enables the flip test.
-      heatmap_width: heat-map width in cells; required with the flip test.
       max_batches: stop after this many batches (None: the whole set).
 
     Returns:
       `Predictions`.
     """
-    if flip_permutation is not None and heatmap_width is None:
-        raise ValueError("The flip test needs heatmap_width (joints are unflipped in heat-map units)")
-    joints, scores, metas = [], [], []
+    outputs, metas = [], []
     for index, (images, meta) in enumerate(dataset):
         if max_batches is not None and index >= max_batches:
             break
@@ -172,24 +169,26 @@ def collect_predictions(predict_fn: PredictFn, dataset, flip_permutation: Option
         meta = {key: np.asarray(value) for key, value in meta.items()}
         output = _run(predict_fn, images, meta)
         if flip_permutation is not None:
+            permutation = list(flip_permutation)
             mirrored = _run(predict_fn, flip.flip_images(images), meta)
-            output["joints"] = (output["joints"] + flip.unflip_joints(mirrored["joints"], heatmap_width,
-                                                                      flip_permutation)) / 2.0
-            output["confidence"] = (output["confidence"] + mirrored["confidence"][:, list(flip_permutation)]) / 2.0
-        joints.append(output["joints"])
-        scores.append(output["confidence"])
+            mirrored["joints"] = flip.unflip_joints(mirrored["joints"], images.shape[2], permutation)
+            for key in ("confidence", "depth_mm"):
+                if key in mirrored:
+                    mirrored[key] = mirrored[key][:, permutation]
+            output = {key: (value + mirrored[key]) / 2.0 for key, value in output.items()}
+        outputs.append(output)
         metas.append(meta)
-    if not joints:
+    if not outputs:
         raise ValueError("The evaluation dataset yielded no examples; check the file pattern and the records")
-    return Predictions(np.concatenate(joints), np.concatenate(scores),
-                       {key: np.concatenate([meta[key] for meta in metas]) for key in metas[0]})
+    joined = {key: np.concatenate([output[key] for output in outputs]) for key in outputs[0]}
+    return Predictions(joined["joints"], joined["confidence"],
+                       {key: np.concatenate([meta[key] for meta in metas]) for key in metas[0]},
+                       joined.get("depth_mm"))
 
 
-def to_image(predictions: Predictions, codec) -> Dict[str, np.ndarray]:
-    """Decodes predictions to original-image pixels: `{"joints_px": (N, K, 2)[, "z_mm": (N, K)]}`."""
-    decoded = {key: np.asarray(value, np.float64) for key, value in codec.decode(predictions.joints_hm).items()}
-    decoded["joints_px"] = apply_affine(decoded["joints_px"], predictions.meta["crop_to_image"])
-    return decoded
+def image_joints(predictions: Predictions) -> np.ndarray:
+    """`(N, K, 2)` predicted joints in original-image pixels (through each crop's `crop_to_image`)."""
+    return apply_affine(predictions.joints, predictions.meta["crop_to_image"])
 
 
 def mpii_metrics(joints_px, meta: Mapping[str, np.ndarray], gt_valid_mat=None) -> Dict:
@@ -312,14 +311,13 @@ def synthetic_metrics(joints_px, z_mm, meta: Mapping[str, np.ndarray], skeleton:
     return metrics
 
 
-def evaluate_predictions(predictions: Predictions, codec, dataset: str, skeleton: Optional[str] = None,
+def evaluate_predictions(predictions: Predictions, dataset: str, skeleton: Optional[str] = None,
                          gt_valid_mat=None, coco_gt_json=None, output_dir=None, h36m_protocols=(1, 2),
                          root_joint: int = 0) -> Dict:
     """Computes one benchmark's metrics from collected predictions.
 
     Args:
       predictions: `collect_predictions` output.
-      codec: the model's `PoseCodec`.
       dataset: `mpii`, `coco`, `h36m`, `synthetic` (or `jsonl`).
       skeleton: skeleton name for torso PCK (synthetic); default from the benchmark.
       gt_valid_mat: MPII only, optional official ground truth.
@@ -332,8 +330,7 @@ def evaluate_predictions(predictions: Predictions, codec, dataset: str, skeleton
       the benchmark's metrics dict (see the `*_metrics` functions), with `"dataset"` added.
     """
     dataset = resolve_dataset_name(dataset)
-    decoded = to_image(predictions, codec)
-    joints_px, z_mm, meta = decoded["joints_px"], decoded.get("z_mm"), predictions.meta
+    joints_px, z_mm, meta = image_joints(predictions), predictions.depth_mm, predictions.meta
     if dataset == "mpii":
         metrics = mpii_metrics(joints_px, meta, gt_valid_mat)
     elif dataset == "coco":
@@ -455,21 +452,17 @@ def run_benchmark(config, predict_fn: PredictFn, file_pattern=None, dataset: Opt
     Returns:
       the metrics dict (`evaluate_predictions`), with `"flip_test"` added.
     """
-    from integral_keras.codecs.pose_codec import PoseCodec
     from integral_keras.data.parser import build_parser
 
-    model_config = config.model
-    codec = PoseCodec(model_config.num_joints, model_config.input_hw, model_config.heatmap_hw,
-                      depth=model_config.depth)
     file_pattern = file_pattern or config.data.val_file_pattern
     if not file_pattern:
         raise ValueError("No evaluation records: set data.val_file_pattern or pass file_pattern")
-    parser = build_parser(model_config, config.data, codec=codec)
+    parser = build_parser(config.model, config.data)
     batches = eval_dataset(file_pattern, parser, config.data.eval_batch_size)
     permutation = skeletons.get_skeleton(config.data.skeleton).flip_permutation() if flip_test else None
-    predictions = collect_predictions(predict_fn, batches, permutation, codec.heatmap_size[1], max_batches)
+    predictions = collect_predictions(predict_fn, batches, permutation, max_batches)
     dataset = resolve_dataset_name(dataset) if dataset else dataset_of_records(predictions.meta)
-    metrics = evaluate_predictions(predictions, codec, dataset, config.data.skeleton, gt_valid_mat, coco_gt_json,
+    metrics = evaluate_predictions(predictions, dataset, config.data.skeleton, gt_valid_mat, coco_gt_json,
                                    output_dir, h36m_protocols, config.eval.root_joint)
     metrics["flip_test"] = bool(flip_test)
     if output_dir is not None:

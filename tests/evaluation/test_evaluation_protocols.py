@@ -1,7 +1,8 @@
 """Benchmark protocols end to end: real-format files -> converters -> TFRecords -> parser -> predictions -> metrics.
 
 Predictions come from oracles that know the ground truth of each record (by `image/id`) in original-image pixels,
-optionally shifted by a known amount, and go through the same crop -> heat-map -> crop -> image path as a model's.
+optionally shifted by a known amount, and answer in crop pixels like a model's decoder, so they go back to the
+image through the parser's crop matrices.
 Expected numbers are computed here from the fixtures' own arrays with the benchmarks' formulas.
 """
 import json
@@ -13,6 +14,7 @@ import scipy.io
 import tensorflow as tf
 
 from integral_keras.codecs.pose_codec import PoseCodec
+from integral_keras.configs.model_config import ModelConfig
 from integral_keras.data import skeletons
 from integral_keras.data.converters import convert_coco, convert_h36m, convert_mpii
 from integral_keras.data.parser import Parser
@@ -29,23 +31,22 @@ def _write_image(path, height, width, seed=0):
     assert cv2.imwrite(str(path), image)
 
 
-def _dataset(prefix, skeleton, depth=1, batch_size=2):
-    codec = PoseCodec(skeletons.get_skeleton(skeleton).num_joints, INPUT, HEATMAP, depth=depth)
-    parser = Parser(codec, "I1", skeleton)
-    return codec, protocols.eval_dataset(f"{prefix}-*-of-*.tfrecord", parser, batch_size)
+def _dataset(prefix, skeleton, batch_size=2):
+    codec = PoseCodec(skeletons.get_skeleton(skeleton).num_joints, INPUT, HEATMAP)
+    return protocols.eval_dataset(f"{prefix}-*-of-*.tfrecord", Parser(codec, "I1", skeleton), batch_size)
 
 
-def _oracle(codec, truth_of, shift_px=(0.0, 0.0)):
-    """Predicts `truth_of(image_ids)` (image pixels [, root-relative mm]) shifted by `shift_px`, in heat-map units."""
+def _oracle(truth_of, shift_px=(0.0, 0.0)):
+    """Predicts `truth_of(image_ids)` (image pixels [, root-relative mm]) shifted by `shift_px`, in crop pixels."""
 
     def predict(images, meta):
         truth = truth_of(np.asarray(meta["image_id"]))
         image_px = truth["joints_px"] + np.asarray(shift_px)
-        crop_px = apply_affine(image_px, np.linalg.inv(meta["crop_to_image"]))
-        joints = codec.px_to_heatmap(crop_px)
+        joints = apply_affine(image_px, np.linalg.inv(meta["crop_to_image"]))
+        output = {"joints": joints, "confidence": np.ones(joints.shape[:2])}
         if "z_mm" in truth:
-            joints = np.concatenate([joints, codec.mm_to_depth(truth["z_mm"])[..., None]], axis=-1)
-        return {"joints": joints, "confidence": np.ones(joints.shape[:2])}
+            output["depth_mm"] = truth["z_mm"]
+        return output
 
     return predict
 
@@ -100,20 +101,20 @@ def _expected_pckh(distance, head_sizes, visible, threshold):
 
 @pytest.mark.parametrize("use_mat", [True, False])
 def test_mpii_perfect_and_shifted_predictions(mpii_people, use_mat):
-    codec, dataset = _dataset(mpii_people["prefix"], "mpii")
+    dataset = _dataset(mpii_people["prefix"], "mpii")
     truth_of = lambda ids: {"joints_px": mpii_people["joints"][ids]}  # noqa: E731
     mat = mpii_people["mat"] if use_mat else None
 
-    perfect = protocols.collect_predictions(_oracle(codec, truth_of), dataset)
-    metrics = protocols.evaluate_predictions(perfect, codec, "mpii", gt_valid_mat=mat)
+    perfect = protocols.collect_predictions(_oracle(truth_of), dataset)
+    metrics = protocols.evaluate_predictions(perfect, "mpii", gt_valid_mat=mat)
     assert metrics["Mean"] == 100.0 and metrics["Mean@0.1"] == 100.0
     # Zero distance passes every threshold but 0 itself, where float round-off may fail it: AUC in [99, 100].
     assert 99.0 <= metrics["AUC"] <= 100.0
 
     # A 4.5 px shift: within 0.5 head of person 0 (24 px) only at t >= 0.1875, of person 1 (12 px) at 0.375,
     # never of person 2 (6 px -> 0.75).
-    shifted = protocols.collect_predictions(_oracle(codec, truth_of, (3.6, 2.7)), dataset)
-    metrics = protocols.evaluate_predictions(shifted, codec, "mpii", gt_valid_mat=mat)
+    shifted = protocols.collect_predictions(_oracle(truth_of, (3.6, 2.7)), dataset)
+    metrics = protocols.evaluate_predictions(shifted, "mpii", gt_valid_mat=mat)
     distance = np.full((3, 16), 4.5)
     sizes, visible = mpii_people["head_sizes"], mpii_people["visible"]
     assert metrics["Mean"] == pytest.approx(_expected_pckh(distance, sizes, visible, 0.5))
@@ -126,11 +127,11 @@ def test_mpii_perfect_and_shifted_predictions(mpii_people, use_mat):
 
 
 def test_mpii_gt_valid_needs_every_person(mpii_people):
-    codec, dataset = _dataset(mpii_people["prefix"], "mpii")
+    dataset = _dataset(mpii_people["prefix"], "mpii")
     predictions = protocols.collect_predictions(
-        _oracle(codec, lambda ids: {"joints_px": mpii_people["joints"][ids]}), dataset, max_batches=1)
+        _oracle(lambda ids: {"joints_px": mpii_people["joints"][ids]}), dataset, max_batches=1)
     with pytest.raises(ValueError, match="missing \\[2\\]"):
-        protocols.evaluate_predictions(predictions, codec, "mpii", gt_valid_mat=mpii_people["mat"])
+        protocols.evaluate_predictions(predictions, "mpii", gt_valid_mat=mpii_people["mat"])
 
 
 # COCO: person_keypoints JSON with two images + person detections JSON (one duplicate).
@@ -170,11 +171,11 @@ def coco_files(tmp_path):
 
 
 def test_coco_perfect_and_shifted_predictions(coco_files, tmp_path):
-    codec, dataset = _dataset(coco_files["prefix"], "coco")
+    dataset = _dataset(coco_files["prefix"], "coco")
     truth_of = lambda ids: {"joints_px": np.stack([coco_files["truth"][int(i)] for i in ids])}  # noqa: E731
 
-    perfect = protocols.collect_predictions(_oracle(codec, truth_of), dataset)
-    metrics = protocols.evaluate_predictions(perfect, codec, "coco", coco_gt_json=coco_files["gt_json"],
+    perfect = protocols.collect_predictions(_oracle(truth_of), dataset)
+    metrics = protocols.evaluate_predictions(perfect, "coco", coco_gt_json=coco_files["gt_json"],
                                              output_dir=tmp_path / "perfect")
     # The duplicate detection of image 7 predicts the same pose: OKS-NMS removes it, so nothing is a false positive.
     assert metrics["num_examples"] == 3 and metrics["num_results"] == 2
@@ -186,8 +187,8 @@ def test_coco_perfect_and_shifted_predictions(coco_files, tmp_path):
     assert {round(r["score"], 6) for r in results} == {0.9, 0.8}  # box score x mean joint confidence (1)
 
     shift = np.array([2.4, 1.8])  # 3 px
-    shifted = protocols.collect_predictions(_oracle(codec, truth_of, shift), dataset)
-    metrics = protocols.evaluate_predictions(shifted, codec, "coco", coco_gt_json=coco_files["gt_json"],
+    shifted = protocols.collect_predictions(_oracle(truth_of, shift), dataset)
+    metrics = protocols.evaluate_predictions(shifted, "coco", coco_gt_json=coco_files["gt_json"],
                                              output_dir=tmp_path / "shifted")
     # OKS = mean over the labelled joints of exp(-d^2 / (2 s^2 (2 sigma)^2)), the same for both people.
     sigmas = np.asarray(skeletons.COCO.oks_sigmas)[coco_files["labelled"]]
@@ -240,13 +241,13 @@ def _pinhole(camera):
 
 
 def test_h36m_protocols_with_perfect_and_shifted_predictions(h36m_records, tmp_path):
-    codec, dataset = _dataset(h36m_records["prefix"], "h36m", depth=8)
+    dataset = _dataset(h36m_records["prefix"], "h36m")
     camera = h36m_records["camera"]
     root_relative = camera - camera[:, :1]
     truth_of = lambda ids: {"joints_px": _pinhole(camera[ids]), "z_mm": root_relative[ids, :, 2]}  # noqa: E731
 
-    perfect = protocols.collect_predictions(_oracle(codec, truth_of), dataset)
-    metrics = protocols.evaluate_predictions(perfect, codec, "h36m")
+    perfect = protocols.collect_predictions(_oracle(truth_of), dataset)
+    metrics = protocols.evaluate_predictions(perfect, "h36m")
     assert metrics["protocol2"]["metric"] == "MPJPE" and metrics["protocol2"]["frames"] == 4
     assert metrics["protocol1"]["metric"] == "PA-MPJPE" and metrics["protocol1"]["frames"] == 2
     assert metrics["protocol2"]["mean"] == pytest.approx(0.0, abs=0.05)
@@ -254,8 +255,8 @@ def test_h36m_protocols_with_perfect_and_shifted_predictions(h36m_records, tmp_p
 
     # u + d with the true depth Z moves X by d * Z / fx; aligned at the pelvis the error is d * |z_rel| / fx.
     shift = 6.0
-    shifted = protocols.collect_predictions(_oracle(codec, truth_of, (shift, 0.0)), dataset)
-    metrics = protocols.evaluate_predictions(shifted, codec, "h36m")
+    shifted = protocols.collect_predictions(_oracle(truth_of, (shift, 0.0)), dataset)
+    metrics = protocols.evaluate_predictions(shifted, "h36m")
     errors = shift * np.abs(root_relative[..., 2]) / FOCAL[0]
     assert metrics["protocol2"]["mean"] == pytest.approx(errors.mean(), rel=1e-4)
     assert metrics["protocol2"]["per_action"] == pytest.approx(
@@ -271,11 +272,11 @@ def test_h36m_protocols_with_perfect_and_shifted_predictions(h36m_records, tmp_p
 
 
 def test_h36m_needs_a_3d_model(h36m_records):
-    codec, dataset = _dataset(h36m_records["prefix"], "h36m")
+    dataset = _dataset(h36m_records["prefix"], "h36m")
     predictions = protocols.collect_predictions(
         lambda images, meta: {"joints": np.zeros((len(images), 17, 2))}, dataset)
     with pytest.raises(ValueError, match="3D model"):
-        protocols.evaluate_predictions(predictions, codec, "h36m")
+        protocols.evaluate_predictions(predictions, "h36m")
 
 
 # Flip test, predictor contract, reports.
@@ -287,13 +288,18 @@ def _batches(images, num_joints):
 
 def test_flip_test_averages_with_the_unflipped_mirror_prediction():
     permutation = skeletons.MPII.flip_permutation()
-    constant = np.random.default_rng(4).uniform(0, 15, (16, 2))
-    predict = lambda images, meta: {"joints": np.tile(constant, (len(images), 1, 1))}  # noqa: E731
-    images = np.zeros((2, 8, 8, 3), np.float32)
-    result = protocols.collect_predictions(predict, _batches(images, 16), permutation, heatmap_width=16)
-    expected_x = (constant[:, 0] + 15.0 - constant[permutation, 0]) / 2.0
+    rng = np.random.default_rng(4)
+    constant, depth, score = rng.uniform(0, 15, (16, 2)), rng.uniform(-500, 500, 16), rng.uniform(0, 1, 16)
+    predict = lambda images, meta: {"joints": np.tile(constant, (len(images), 1, 1)),  # noqa: E731
+                                    "depth_mm": np.tile(depth, (len(images), 1)),
+                                    "confidence": np.tile(score, (len(images), 1))}
+    images = np.zeros((2, 8, 12, 3), np.float32)
+    result = protocols.collect_predictions(predict, _batches(images, 16), permutation)
+    expected_x = (constant[:, 0] + 11.0 - constant[permutation, 0]) / 2.0  # mirror of x in a 12 px wide crop
     expected_y = (constant[:, 1] + constant[permutation, 1]) / 2.0
-    np.testing.assert_allclose(result.joints_hm[0], np.stack([expected_x, expected_y], axis=-1))
+    np.testing.assert_allclose(result.joints[1], np.stack([expected_x, expected_y], axis=-1))
+    np.testing.assert_allclose(result.depth_mm[1], (depth + depth[permutation]) / 2.0)
+    np.testing.assert_allclose(result.confidence[0], (score + score[permutation]) / 2.0)
 
 
 def test_flip_test_keeps_an_equivariant_prediction():
@@ -308,10 +314,9 @@ def test_flip_test_keeps_an_equivariant_prediction():
         return {"joints": np.repeat(points[:, None], 16, axis=1)}
 
     direct = protocols.collect_predictions(brightest, _batches(images, 16))
-    flipped = protocols.collect_predictions(brightest, _batches(images, 16), skeletons.MPII.flip_permutation(),
-                                            heatmap_width=10)
-    np.testing.assert_allclose(flipped.joints_hm, direct.joints_hm)
-    np.testing.assert_allclose(direct.joints_hm[:, 0], [[2, 1], [7, 4], [9, 0]])
+    flipped = protocols.collect_predictions(brightest, _batches(images, 16), skeletons.MPII.flip_permutation())
+    np.testing.assert_allclose(flipped.joints, direct.joints)
+    np.testing.assert_allclose(direct.joints[:, 0], [[2, 1], [7, 4], [9, 0]])
 
 
 def test_predictor_and_dataset_errors_are_clear():
@@ -320,15 +325,15 @@ def test_predictor_and_dataset_errors_are_clear():
         protocols.collect_predictions(lambda images, meta: {"heatmaps": images}, _batches(images, 16))
     with pytest.raises(ValueError, match="no examples"):
         protocols.collect_predictions(lambda images, meta: {}, [])
-    with pytest.raises(ValueError, match="heatmap_width"):
-        protocols.collect_predictions(lambda images, meta: {}, [], flip_permutation=[0])
+    with pytest.raises(ValueError, match="expected \\(N, K, 2\\) crop pixels"):
+        protocols.collect_predictions(lambda images, meta: {"joints": np.zeros((2, 16, 3))}, _batches(images, 16))
     with pytest.raises(ValueError, match="Unknown benchmark 'lsp'"):
         protocols.resolve_dataset_name("lsp")
 
 
 def test_synthetic_metrics_and_outputs(tmp_path):
     rng = np.random.default_rng(5)
-    num, codec = 4, PoseCodec(17, INPUT, HEATMAP, depth=8)
+    num = 4
     keypoints = rng.uniform(5, 55, (num, 17, 2))
     z_mm = rng.uniform(-300, 300, (num, 17))
     z_mm[:, 0] = 0.0
@@ -339,10 +344,9 @@ def test_synthetic_metrics_and_outputs(tmp_path):
             "visible": np.ones((num, 17)), "has_3d": np.ones(num), "focal": np.tile(focal, (num, 1)),
             "principal_point": np.tile(center, (num, 1)), "root_depth": root_depth,
             "keypoints_3d": camera - camera[:, :1], "dataset": np.array([b"synthetic"] * num)}
-    joints_hm = np.concatenate([codec.px_to_heatmap(keypoints), codec.mm_to_depth(z_mm)[..., None]], axis=-1)
-    predictions = protocols.Predictions(joints_hm, np.ones((num, 17)), meta)
+    predictions = protocols.Predictions(keypoints, np.ones((num, 17)), meta, depth_mm=z_mm)
     assert protocols.dataset_of_records(meta) == "synthetic"
-    metrics = protocols.evaluate_predictions(predictions, codec, "synthetic")
+    metrics = protocols.evaluate_predictions(predictions, "synthetic")
     assert metrics["PCK@0.5"] == 100.0 and metrics["MPJPE"] == pytest.approx(0.0, abs=1e-6)
     assert metrics["PA-MPJPE"] == pytest.approx(0.0, abs=1e-6)
 
@@ -375,7 +379,6 @@ def test_synthetic_metrics_and_outputs(tmp_path):
 def test_model_predict_fn_decodes_like_the_method(method):
     import keras
 
-    from integral_keras.configs.model_config import ModelConfig
     from integral_keras.models import build_pose_model
 
     config = ModelConfig(backbone="resnet18", method=method, num_joints=16, input_size=INPUT, heatmap_size=HEATMAP,
@@ -385,14 +388,17 @@ def test_model_predict_fn_decodes_like_the_method(method):
     images = np.random.default_rng(6).uniform(0, 255, (2, INPUT, INPUT, 3)).astype(np.float32)
     output = protocols.model_predict_fn(model, config)(images, None)
     raw = model(images, training=False)
+    stride = INPUT / HEATMAP
     if method == "H1":
-        # Arg-max of each joint's map, (x, y) in cells.
+        # Arg-max of each joint's map in cells, then x_px = (x_hm + 0.5) * stride - 0.5.
         maps = np.asarray(raw["heatmaps"]).transpose(0, 3, 1, 2).reshape(2, 16, -1)
         flat = maps.argmax(axis=-1)
-        np.testing.assert_array_equal(output["joints"], np.stack([flat % HEATMAP, flat // HEATMAP], axis=-1))
+        cells = np.stack([flat % HEATMAP, flat // HEATMAP], axis=-1)
+        np.testing.assert_allclose(output["joints"], (cells + 0.5) * stride - 0.5)
         # H1's confidence is the raw map's peak.
         np.testing.assert_allclose(output["confidence"], maps.max(axis=-1), rtol=1e-5)
     else:
-        np.testing.assert_allclose(output["joints"], np.asarray(raw["joints"]), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(output["joints"], (np.asarray(raw["joints"]) + 0.5) * stride - 0.5, rtol=1e-5,
+                                   atol=1e-4)
         assert output["confidence"].shape == (2, 16)
         assert np.all((output["confidence"] > 0) & (output["confidence"] <= 1))
