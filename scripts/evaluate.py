@@ -4,6 +4,8 @@
         --gt_valid_mat=data/mpii/gt_valid.mat --flip_test --output_dir=/tmp/run/eval
     python scripts/evaluate.py --config_file=configs/paper/table6_coco_r101_I1.yaml --model_path=model.keras \
         --coco_gt_json=data/coco/annotations/person_keypoints_val2017.json --output_dir=/tmp/coco_eval
+    python scripts/evaluate.py --config_file=configs/synthetic_2d.yaml --tflite_path=model_int8.tflite \
+        --output_dir=/tmp/int8_eval      # an exported SavedModel (--saved_model_dir) or .tflite, same protocol
     python scripts/evaluate.py --compare=runs/H1/metrics.json,runs/I1/metrics.json --output_dir=/tmp/fig2
 
 Writes `<output_dir>/metrics.json`, `metrics.md` and (MPII / synthetic) `pck_curve.png`; COCO also writes
@@ -27,6 +29,8 @@ flags.DEFINE_multi_string("params_override", [], "Dotted overrides 'a.b=value', 
 flags.DEFINE_string("checkpoint", None, "TensorFlow checkpoint (prefix or the run's checkpoints/ folder) or a "
                                         ".weights.h5 file, restored into the model built from the config.")
 flags.DEFINE_string("model_path", None, "A saved .keras model (loaded with safe_mode=True) instead of building one.")
+flags.DEFINE_string("saved_model_dir", None, "An exported SavedModel version folder (its serving_default signature).")
+flags.DEFINE_string("tflite_path", None, "An exported .tflite model, run with LiteRT.")
 flags.DEFINE_enum("dataset", None, list(protocols.DATASETS), "Benchmark; default: the records' dataset feature.")
 flags.DEFINE_list("file_pattern", None, "TFRecord glob(s) to evaluate; default: data.val_file_pattern.")
 flags.DEFINE_bool("flip_test", False, "Average the predictions of each crop and of its mirror image.")
@@ -41,6 +45,24 @@ flags.DEFINE_string("output_dir", None, "Where the metrics, table and plots are 
 flags.mark_flag_as_required("output_dir")
 
 
+def _predict_fn(config):
+    """The predictor named by the flags: an exported SavedModel / .tflite, or the Keras model with its weights."""
+    exported = [name for name in ("saved_model_dir", "tflite_path") if getattr(FLAGS, name)]
+    if len(exported) > 1 or (exported and (FLAGS.model_path or FLAGS.checkpoint)):
+        raise app.UsageError("Pass one model: --checkpoint and/or --model_path, or --saved_model_dir, or --tflite_path")
+    if FLAGS.saved_model_dir:
+        return protocols.saved_model_predict_fn(FLAGS.saved_model_dir)
+    if FLAGS.tflite_path:
+        return protocols.tflite_predict_fn(FLAGS.tflite_path)
+    if FLAGS.model_path is None and FLAGS.checkpoint is None:
+        raise app.UsageError("Pass --checkpoint, --model_path, --saved_model_dir or --tflite_path: a freshly "
+                             "initialised model has nothing to evaluate")
+    from integral_keras.serving.predictor import load_pose_model
+
+    model = load_pose_model(config, model_path=FLAGS.model_path, checkpoint=FLAGS.checkpoint)
+    return protocols.model_predict_fn(model, config.model)
+
+
 def main(argv):
     del argv
     if FLAGS.compare:
@@ -50,14 +72,9 @@ def main(argv):
     if not FLAGS.config_file:
         raise app.UsageError("--config_file is required (the model and data settings of the run)")
     config = load_experiment(FLAGS.config_file, FLAGS.params_override)
-    if FLAGS.model_path is None and FLAGS.checkpoint is None:
-        raise app.UsageError("Pass --checkpoint or --model_path: a freshly initialised model has nothing to evaluate")
-    from integral_keras.serving.predictor import load_pose_model
-
-    model = load_pose_model(config, model_path=FLAGS.model_path, checkpoint=FLAGS.checkpoint)
     label = FLAGS.label or os.path.basename(os.path.normpath(FLAGS.output_dir))
     metrics = protocols.run_benchmark(
-        config, protocols.model_predict_fn(model, config.model), file_pattern=FLAGS.file_pattern,
+        config, _predict_fn(config), file_pattern=FLAGS.file_pattern,
         dataset=FLAGS.dataset, flip_test=FLAGS.flip_test, gt_valid_mat=FLAGS.gt_valid_mat,
         coco_gt_json=FLAGS.coco_gt_json, output_dir=FLAGS.output_dir, label=label,
         max_batches=FLAGS.max_batches, h36m_protocols=FLAGS.h36m_protocol)

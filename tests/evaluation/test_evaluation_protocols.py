@@ -402,3 +402,28 @@ def test_model_predict_fn_decodes_like_the_method(method):
                                    atol=1e-4)
         assert output["confidence"].shape == (2, 16)
         assert np.all((output["confidence"] > 0) & (output["confidence"] <= 1))
+
+
+def test_exported_models_predict_like_the_keras_model(tmp_path):
+    import keras
+
+    from integral_keras import serving
+    from integral_keras.models import build_pose_model
+
+    config = ModelConfig(backbone="resnet18", method="I1", num_joints=16, input_size=INPUT, heatmap_size=HEATMAP,
+                         num_deconv=3, deconv_filters=8)
+    keras.utils.set_random_seed(1)
+    model = build_pose_model(config)
+    images = np.random.default_rng(7).uniform(0, 255, (3, INPUT, INPUT, 3)).astype(np.float32)
+    expected = protocols.model_predict_fn(model, config)(images, None)
+    assert expected["joints"].shape == (3, 16, 2) and expected["confidence"].shape == (3, 16)
+
+    saved = serving.export_saved_model(model, config, tmp_path / "saved", name="tiny")
+    from_saved = protocols.saved_model_predict_fn(saved)(images, None)
+    # Three crops through a fixed batch of two: the second call is padded and trimmed.
+    tflite = serving.export_tflite(model, tmp_path / "tiny.tflite", config_or_params=config, batch_size=2)
+    from_tflite = protocols.tflite_predict_fn(tflite)(images, None)
+    for outputs in (from_saved, from_tflite):
+        assert sorted(outputs) == sorted(expected)
+        np.testing.assert_allclose(outputs["joints"], expected["joints"], atol=1e-2)
+        np.testing.assert_allclose(outputs["confidence"], expected["confidence"], atol=1e-3)

@@ -85,4 +85,4 @@ def test_compare_plots_several_runs(run_files, tmp_path):
 
 def test_evaluate_refuses_an_untrained_model(run_files, tmp_path):
     result = _run("--config_file=configs/synthetic_2d.yaml", f"--output_dir={tmp_path}", check=False)
-    assert result.returncode != 0 and "--checkpoint or --model_path" in result.stderr
+    assert result.returncode != 0 and "--checkpoint, --model_path" in result.stderr
