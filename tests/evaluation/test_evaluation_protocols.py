@@ -375,17 +375,22 @@ def test_synthetic_metrics_and_outputs(tmp_path):
         protocols.compare_runs([paths["json"]], tmp_path / "x.png", labels=["a", "b"])
 
 
-@pytest.mark.parametrize("method", ["H1", "Istar"])
-def test_model_predict_fn_decodes_like_the_method(method):
+def _tiny_model_and_crops(method, num_crops, seed):
+    """A ResNet-18 pose model at 64x64 with thin heads, and random crops for it."""
     import keras
 
     from integral_keras.models import build_pose_model
 
     config = ModelConfig(backbone="resnet18", method=method, num_joints=16, input_size=INPUT, heatmap_size=HEATMAP,
                          num_deconv=3, deconv_filters=8)
-    keras.utils.set_random_seed(0)
-    model = build_pose_model(config)
-    images = np.random.default_rng(6).uniform(0, 255, (2, INPUT, INPUT, 3)).astype(np.float32)
+    keras.utils.set_random_seed(seed)
+    images = np.random.default_rng(seed).uniform(0, 255, (num_crops, INPUT, INPUT, 3)).astype(np.float32)
+    return config, build_pose_model(config), images
+
+
+@pytest.mark.parametrize("method", ["H1", "Istar"])
+def test_model_predict_fn_decodes_like_the_method(method):
+    config, model, images = _tiny_model_and_crops(method, num_crops=2, seed=0)
     output = protocols.model_predict_fn(model, config)(images, None)
     raw = model(images, training=False)
     stride = INPUT / HEATMAP
@@ -405,16 +410,9 @@ def test_model_predict_fn_decodes_like_the_method(method):
 
 
 def test_exported_models_predict_like_the_keras_model(tmp_path):
-    import keras
-
     from integral_keras import serving
-    from integral_keras.models import build_pose_model
 
-    config = ModelConfig(backbone="resnet18", method="I1", num_joints=16, input_size=INPUT, heatmap_size=HEATMAP,
-                         num_deconv=3, deconv_filters=8)
-    keras.utils.set_random_seed(1)
-    model = build_pose_model(config)
-    images = np.random.default_rng(7).uniform(0, 255, (3, INPUT, INPUT, 3)).astype(np.float32)
+    config, model, images = _tiny_model_and_crops("I1", num_crops=3, seed=1)
     expected = protocols.model_predict_fn(model, config)(images, None)
     assert expected["joints"].shape == (3, 16, 2) and expected["confidence"].shape == (3, 16)
 
