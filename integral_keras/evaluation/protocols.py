@@ -6,7 +6,8 @@
 
 The dataset yields `(images (N, H, W, 3), meta)` batches of `Parser.parse_eval` (`InputReader` with
 `eval_output="meta"`, see `eval_dataset`). A predictor returns what the exported models' signatures return
-(`serving.PoseDecoder`): joints in crop pixels, root-relative depth in mm for 3D models and per-joint confidences.
+(`serving_default`): joints in crop pixels, root-relative depth in mm for 3D models and per-joint confidences;
+`model_predict_fn` (Keras model), `saved_model_predict_fn` and `tflite_predict_fn` (exports) build them.
 The parser's `crop_to_image` matrix maps crop pixels to the original image, so every benchmark is scored in
 original-image pixels:
 
