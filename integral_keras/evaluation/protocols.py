@@ -360,7 +360,7 @@ def evaluate_predictions(predictions: Predictions, dataset: str, skeleton: Optio
       skeleton: skeleton name for torso PCK (synthetic); default from the benchmark.
       gt_valid_mat: MPII only, optional official ground truth.
       coco_gt_json: COCO only, required annotation file.
-      output_dir: COCO only: where `coco_results.json` goes (default: the working directory).
+      output_dir: COCO only, required: where `coco_results.json` goes.
       h36m_protocols: Human3.6M protocols to evaluate.
       root_joint: MPJPE alignment joint.
 
@@ -372,9 +372,10 @@ def evaluate_predictions(predictions: Predictions, dataset: str, skeleton: Optio
     if dataset == "mpii":
         metrics = mpii_metrics(joints_px, meta, gt_valid_mat)
     elif dataset == "coco":
-        if coco_gt_json is None:
-            raise ValueError("COCO evaluation needs coco_gt_json (person_keypoints_val2017.json)")
-        results_path = os.path.join(output_dir or ".", "coco_results.json")
+        if coco_gt_json is None or output_dir is None:
+            raise ValueError("COCO evaluation needs coco_gt_json (person_keypoints_val2017.json) and output_dir "
+                             "(for coco_results.json)")
+        results_path = os.path.join(output_dir, "coco_results.json")
         metrics = coco_metrics(joints_px, predictions.confidence, meta, coco_gt_json, results_path)
     elif dataset == "h36m":
         metrics = h36m_metrics(joints_px, z_mm, meta, h36m_protocols, root_joint)

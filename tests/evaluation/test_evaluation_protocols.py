@@ -425,3 +425,12 @@ def test_exported_models_predict_like_the_keras_model(tmp_path):
         assert sorted(outputs) == sorted(expected)
         np.testing.assert_allclose(outputs["joints"], expected["joints"], atol=1e-2)
         np.testing.assert_allclose(outputs["confidence"], expected["confidence"], atol=1e-3)
+
+
+def test_coco_needs_its_annotation_file_and_an_output_dir(coco_files, tmp_path):
+    predictions = protocols.collect_predictions(
+        lambda images, meta: {"joints": np.zeros((len(images), 17, 2))}, _dataset(coco_files["prefix"], "coco"))
+    with pytest.raises(ValueError, match="coco_gt_json"):
+        protocols.evaluate_predictions(predictions, "coco", output_dir=tmp_path)
+    with pytest.raises(ValueError, match="output_dir"):
+        protocols.evaluate_predictions(predictions, "coco", coco_gt_json=coco_files["gt_json"])
