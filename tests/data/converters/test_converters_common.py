@@ -4,6 +4,7 @@ import pytest
 import tensorflow as tf
 
 from converter_fixtures import write_image
+from integral_keras.data import decoder
 from integral_keras.data import writer
 from integral_keras.data.converters import common
 
@@ -92,3 +93,12 @@ def test_resolve_image_path_rejects_a_symlink_leading_out(tmp_path):
     (root / "link.jpg").symlink_to(tmp_path / "secret.jpg")
     with pytest.raises(ValueError, match="outside the image root"):
         common.resolve_image_path(root, "link.jpg")
+
+
+def test_is_complete_image_agrees_with_the_pipeline_decoder(image_root):
+    png = (image_root / "img0.png").read_bytes()
+    jpeg = bytes(tf.io.encode_jpeg(tf.zeros([8, 8, 3], tf.uint8)).numpy())
+    candidates = [png, jpeg, png[:-12], jpeg[:-2], jpeg + b"\0" * 5000, jpeg + b"\0" * 100, b"GIF89a...", b""]
+    expected = [True, True, False, False, False, True, False, False]
+    assert [common.is_complete_image(data) for data in candidates] == expected
+    assert [bool(decoder.is_complete_image(tf.constant(data))) for data in candidates] == expected
