@@ -112,3 +112,20 @@ def test_evaluator_metrics_from_heatmap_units():
                               (pred_depth + 4000.0)[..., None]], axis=-1)
     reference = np.linalg.norm((pred_3d - pred_3d[:, :1]) - (gt_3d - gt_3d[:, :1]), axis=-1).mean()
     np.testing.assert_allclose(evaluator.result()["MPJPE"], reference, rtol=1e-6)
+
+
+def test_float16_mixed_precision_trains_with_loss_scaling(tmp_path):
+    import keras
+
+    keras.mixed_precision.set_dtype_policy("mixed_float16")
+    try:
+        trainer = _trainer(tmp_path, total_steps=2, mixed_precision="float16")
+        assert isinstance(trainer.optimizer, keras.optimizers.LossScaleOptimizer)
+        assert trainer.model.get_layer("head").compute_dtype == "float16"
+        initial = np.asarray(trainer.model.get_layer("head").kernel).copy()
+        history = trainer.train()
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    assert np.isfinite(history["loss"])
+    assert trainer.model.get_layer("head").kernel.dtype == "float32"  # master weights stay float32
+    assert not np.allclose(np.asarray(trainer.model.get_layer("head").kernel), initial)
