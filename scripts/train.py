@@ -1,4 +1,4 @@
-"""Trains, evaluates or exports one experiment.
+r"""Trains, evaluates or exports one experiment.
 
     python scripts/train.py --config_file=configs/synthetic_2d.yaml --model_dir=/tmp/run \
         [--config_file=more.yaml ...] [--params_override=train.total_steps=200,model.method=I2] \
