@@ -100,11 +100,21 @@ class EvalConfig(Config):
       max_batches: validation batches per evaluation; None for the whole validation set.
       root_joint: joint at which 3D poses are aligned for MPJPE.
       num_summary_images: validation images drawn with their predicted skeleton / heat maps in TensorBoard.
+      benchmark: in `--mode=eval`, also run the dataset's official protocol
+        (`integral_keras.evaluation.protocols`: MPII PCKh, COCO AP, H36M MPJPE / PA-MPJPE, synthetic PCK) on the
+        validation records, writing `<model_dir>/benchmark/metrics.{json,md}` and TensorBoard scalars.
+      flip_test: average with the horizontally flipped crop in the benchmark run.
+      gt_valid_mat: MPII `gt_valid.mat` for the benchmark (None: the records' head boxes).
+      coco_gt_json: COCO `person_keypoints_val2017.json` for the benchmark (required for COCO).
     """
 
     max_batches: Optional[int] = None
     root_joint: int = 0
     num_summary_images: int = 4
+    benchmark: bool = False
+    flip_test: bool = False
+    gt_valid_mat: Optional[str] = None
+    coco_gt_json: Optional[str] = None
 
     def validate(self) -> None:
         super().validate()

@@ -70,6 +70,20 @@ def build_trainer(config, model_dir: str, strategy: tf.distribute.Strategy, with
         pipeline_counters=counters if with_train_data else None)
 
 
+def _run_benchmark(config, trainer: Trainer, model_dir: str) -> Dict[str, float]:
+    """The dataset's official protocol on the validation records; returns `benchmark/...` scalars."""
+    from integral_keras.evaluation import protocols, report  # loads pycocotools / matplotlib only when asked
+
+    results = protocols.run_benchmark(
+        config, protocols.model_predict_fn(trainer.model, config.model), flip_test=config.eval.flip_test,
+        gt_valid_mat=config.eval.gt_valid_mat, coco_gt_json=config.eval.coco_gt_json,
+        output_dir=os.path.join(model_dir, "benchmark"), step=trainer.step)
+    scalars = {f"benchmark/{k}": v for k, v in report.scalar_metrics(results).items()}
+    trainer.eval_summaries.scalars(scalars, trainer.step)
+    trainer.eval_summaries.flush()
+    return scalars
+
+
 def run_experiment(config, model_dir: str, mode: str = "train",
                    strategy: Optional[tf.distribute.Strategy] = None) -> Dict[str, float]:
     """Runs one mode of an experiment (see the module docstring).
@@ -102,7 +116,10 @@ def run_experiment(config, model_dir: str, mode: str = "train",
     if trainer.checkpoints.restore() is None:
         raise FileNotFoundError(f"mode={mode!r} needs a checkpoint; none found in {trainer.checkpoints.directory}")
     if mode == "eval":
-        return trainer.evaluate()
+        metrics = trainer.evaluate()
+        if config.eval.benchmark:
+            metrics.update(_run_benchmark(config, trainer, model_dir))
+        return metrics
     from integral_keras import serving  # the exporter loads only when exporting
 
     export_dir = serving.export_saved_model(trainer.model, config, os.path.join(model_dir, "export"))

@@ -1,5 +1,6 @@
 """scripts/train.py end to end on a few synthetic TFRecords: flags, config merge, training, evaluation, summaries."""
 import glob
+import json
 import os
 import subprocess
 import sys
@@ -37,6 +38,14 @@ def test_train_script_trains_evaluates_and_checkpoints(tmp_path):
     assert {"loss/heatmaps", "loss/joints", "learning_rate", "images_per_second",
             "data/corrupt_records"} <= _tags(tmp_path / "run" / "train")
     assert {"PCK@0.5", "PCK@0.1", "AUC", "loss", "predictions"} <= _tags(tmp_path / "run" / "eval")
+
+    # --mode=eval with the benchmark protocol on the same checkpoint (synthetic: torso PCK).
+    result = subprocess.run(command + ["--mode=eval", "--params_override=eval.benchmark=true"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((tmp_path / "run" / "benchmark" / "metrics.json").read_text())
+    assert 0.0 <= metrics["PCK@0.5"] <= 100.0 and metrics["PCK@0.1"] <= metrics["PCK@0.5"]
+    assert "benchmark/PCK@0.5" in _tags(tmp_path / "run" / "eval")
 
 
 def test_train_script_rejects_an_unknown_override_naming_the_key(tmp_path):
