@@ -224,13 +224,16 @@ class InputReader:
         batch_size = self.batch_size
         if input_context is not None:
             batch_size = input_context.get_per_replica_batch_size(self.batch_size)
-        dataset = self._parsed(self.file_pattern, self.parser, input_context, seed_offset=0)
+        per_batch = self._finishes_per_batch()
+        dataset = self._parsed(self.file_pattern, self.parser, input_context, 0, per_batch)
         if self.mix_2d_file_pattern:
-            dataset_2d = self._parsed(self.mix_2d_file_pattern, self.mix_2d_parser, input_context, seed_offset=1)
+            dataset_2d = self._parsed(self.mix_2d_file_pattern, self.mix_2d_parser, input_context, 1, per_batch)
             dataset = tf.data.Dataset.sample_from_datasets(
                 [dataset, dataset_2d], weights=[1.0 - self.mix_2d_ratio, self.mix_2d_ratio],
                 seed=self._seed(2))
         dataset = dataset.batch(batch_size, drop_remainder=self.is_training)
+        if per_batch:
+            dataset = dataset.map(self.parser.finish_train_batch, num_parallel_calls=self.num_parallel_calls)
         options = tf.data.Options()
         options.deterministic = self.deterministic or not self.is_training
         return dataset.with_options(options).prefetch(AUTOTUNE)
@@ -256,7 +259,14 @@ class InputReader:
     def _seed(self, offset):
         return None if self.seed is None else self.seed + offset
 
-    def _parsed(self, file_pattern, parser, input_context, seed_offset):
+    def _finishes_per_batch(self):
+        """Training with a parser that splits `parse_train` in a per-example and a per-batch half (cheaper)."""
+        if not self.is_training or not hasattr(self.parser, "finish_train_batch"):
+            return False
+        return not self.mix_2d_file_pattern or (hasattr(self.mix_2d_parser, "parse_train_example")
+                                                and self.parser.can_finish_batches_of(self.mix_2d_parser))
+
+    def _parsed(self, file_pattern, parser, input_context, seed_offset, per_batch):
         dataset = self.decoded(file_pattern, input_context)
         if self.cache:
             dataset = dataset.cache()
@@ -264,11 +274,12 @@ class InputReader:
             parse = parser.parse_eval if self.eval_output == "meta" else parser.parse_val
             return dataset.map(parse, num_parallel_calls=self.num_parallel_calls, deterministic=True)
         dataset = dataset.shuffle(self.shuffle_buffer, seed=self._seed(10 * seed_offset + 4)).repeat()
+        parse = parser.parse_train_example if per_batch else parser.parse_train
         if self.seed is None:
-            return dataset.map(parser.parse_train, num_parallel_calls=self.num_parallel_calls)
+            return dataset.map(parse, num_parallel_calls=self.num_parallel_calls)
         # One stateless seed per element makes the augmentation independent of the map's parallelism.
         seeds = tf.data.Dataset.random(seed=self._seed(10 * seed_offset + 5)).batch(2)
-        return tf.data.Dataset.zip(dataset, seeds).map(parser.parse_train, num_parallel_calls=self.num_parallel_calls)
+        return tf.data.Dataset.zip(dataset, seeds).map(parse, num_parallel_calls=self.num_parallel_calls)
 
     def _decode_file(self, path):
         """One file's records as `((skipped_before, is_end_marker, position, path), decoded)`, in record order."""

@@ -137,8 +137,38 @@ class Parser:
           `(image, labels)`: image `(H, W, 3)` float32 in `[0, 255]`; labels dict keyed like the model outputs
           (see `target_keys`).
         """
-        image, joints = self.augment(decoded, self.sample_augmentation(seed))
-        return image, self._labels(joints)
+        return self.finish_train_batch(*self.parse_train_example(decoded, seed))
+
+    def parse_train_example(self, decoded, seed=None):
+        """The per-example half of `parse_train`: augmentation, warp and colour jitter, without targets.
+
+        `InputReader` maps this over examples, batches, then maps `finish_train_batch` over batches, so the
+        targets are rendered once per batch (vectorised) instead of per example.
+
+        Args:
+          decoded: dict from `decode_example` (one instance).
+          seed: optional `(2,)` int seed making the augmentation reproducible.
+
+        Returns:
+          `(image, joints)` as `augment` returns.
+        """
+        return self.augment(decoded, self.sample_augmentation(seed))
+
+    def finish_train_batch(self, images, joints):
+        """Targets for `parse_train_example` output, batched `(N, ...)` or not.
+
+        Returns:
+          `(images, labels)`: the images unchanged; labels as `parse_train`, with the same leading dimensions.
+        """
+        return images, self._labels(joints)
+
+    def can_finish_batches_of(self, other) -> bool:
+        """Whether `finish_train_batch` gives `other`'s targets too (same targets and codec)."""
+        codec_settings = ("num_joints", "input_size", "heatmap_size", "depth", "depth_range_mm", "sigma",
+                          "disc_radius_px")
+        return (self.target_keys() == other.target_keys() and self.method == other.method
+                and type(self.codec) is type(other.codec)
+                and all(getattr(self.codec, name) == getattr(other.codec, name) for name in codec_settings))
 
     def parse_val(self, decoded):
         """Deterministic crop (no augmentation) with targets, for a validation loss.
@@ -177,7 +207,6 @@ class Parser:
           crop pixels, "visible" `(K,)`, "z_mm" `(K,)`, "has_3d" `()`.
         """
         image, joints, _ = self._crop(decoded, params)
-        image = tf.clip_by_value(image * params["color"], 0.0, 255.0)
         return image, joints
 
     # Internals.
@@ -187,12 +216,17 @@ class Parser:
                 "flip": tf.constant(False)}
 
     def _crop(self, decoded, params):
-        """Warps the image and transforms the joints; returns `(image, joints, image_to_crop matrix)`."""
+        """Warps (and colour-scales, if `params` has "color") the image and transforms the joints.
+
+        Returns:
+          `(image, joints, image_to_crop matrix)`.
+        """
         decoded = self._to_model_skeleton(decoded)
         box = affine.fit_box_to_aspect(decoded["scale"], self.input_size) * params["scale"]
         center = tf.cast(decoded["center"], tf.float32) + params["shift"] * box
         matrix = affine.crop_transform(center, box, self.input_size, params["rotation"], params["flip"])
-        image = affine.warp_image(decoded["image"], matrix, self.input_size, self.fill_value, self.warp_backend)
+        image = affine.warp_image(decoded["image"], matrix, self.input_size, self.fill_value, self.warp_backend,
+                                  channel_scale=params.get("color"))
         image.set_shape([*self.input_size, 3])
 
         joints = {

@@ -14,8 +14,10 @@ The warp samples the source once, bilinearly, through `tf.raw_ops.ImageProjectiv
 tests/ops/test_ops_affine.py), so it receives the inverse of `M`. `cv2.warpAffine` (the faster `opencv` backend)
 takes `M` itself and uses the same convention.
 """
+import functools
 import math
 
+import numpy as np
 import tensorflow as tf
 
 
@@ -105,7 +107,7 @@ def invert_affine(matrix):
 WARP_BACKENDS = ("tensorflow", "opencv")
 
 
-def warp_image(image, matrix, output_size, fill_value=0.0, backend="tensorflow"):
+def warp_image(image, matrix, output_size, fill_value=0.0, backend="tensorflow", channel_scale=None):
     """Warps an image into the crop with one bilinear resampling.
 
     Args:
@@ -116,13 +118,15 @@ def warp_image(image, matrix, output_size, fill_value=0.0, backend="tensorflow")
       backend: `tensorflow` (`ImageProjectiveTransformV3`, a pure graph op) or `opencv` (`cv2.warpAffine`
         through `tf.numpy_function`: several times faster on CPU, but each call enters Python (GIL), the graph
         cannot be serialized (no tf.data service) and uint8 input is rounded to uint8).
+      channel_scale: optional `(C,)` factors (colour jitter): the crop becomes
+        `clip(crop * channel_scale, 0, 255)`, for `opencv` inside the same Python call as the warp.
 
     Returns:
       `(height, width, C)` float32 crop.
     """
     height, width = _size_hw(output_size)
     if backend == "opencv":
-        return _warp_opencv(image, matrix, height, width, fill_value)
+        return _warp_opencv(image, matrix, height, width, fill_value, channel_scale)
     if backend != "tensorflow":
         raise ValueError(f"Unknown warp backend {backend!r}; valid: {WARP_BACKENDS}.")
     crop_to_image = invert_affine(matrix)
@@ -135,19 +139,54 @@ def warp_image(image, matrix, output_size, fill_value=0.0, backend="tensorflow")
         interpolation="BILINEAR",
         fill_mode="CONSTANT",
     )
+    if channel_scale is not None:
+        return tf.clip_by_value(warped[0] * tf.cast(channel_scale, tf.float32), 0.0, 255.0)
     return warped[0]
 
 
-def _warp_opencv(image, matrix, height, width, fill_value):
+def _scale_channels_opencv(crop, channel_scale):
+    """`clip(crop * channel_scale, 0, 255)` as float32, in two OpenCV passes (numpy broadcasting is ~4x slower)."""
     import cv2  # pylint: disable=import-outside-toplevel
 
-    def warp(array, image_to_crop):
+    if crop.ndim != 3 or crop.shape[-1] != len(channel_scale) or len(channel_scale) > 4:
+        raise ValueError(f"channel_scale of {len(channel_scale)} factors does not fit a crop of shape {crop.shape}.")
+    scaled = cv2.multiply(crop, tuple(float(s) for s in channel_scale) + (0.0,) * (4 - len(channel_scale)),
+                          dtype=cv2.CV_32F)
+    scaled = scaled.reshape(crop.shape)  # OpenCV drops a trailing channel axis of size 1.
+    cv2.threshold(scaled, 255.0, 255.0, cv2.THRESH_TRUNC, dst=scaled)
+    if min(channel_scale) < 0.0:
+        np.maximum(scaled, 0.0, out=scaled)
+    return scaled
+
+
+@functools.lru_cache(maxsize=None)
+def _single_threaded_opencv():
+    """Turns OpenCV's own thread pool off, once: tf.data already warps several images in parallel, and OpenCV
+    splitting each small crop over threads costs about half again the CPU time of the warp (docs/benchmarks.md).
+    """
+    import cv2  # pylint: disable=import-outside-toplevel
+
+    cv2.setNumThreads(1)
+
+
+def _warp_opencv(image, matrix, height, width, fill_value, channel_scale=None):
+    import cv2  # pylint: disable=import-outside-toplevel
+
+    _single_threaded_opencv()
+
+    def warp(array, image_to_crop, *scale):
         # cv2.warpAffine takes the forward (image -> crop) matrix and, like TensorFlow, integer pixel centres.
-        return cv2.warpAffine(array, image_to_crop[:2], (width, height), flags=cv2.INTER_LINEAR,
+        crop = cv2.warpAffine(array, image_to_crop[:2], (width, height), flags=cv2.INTER_LINEAR,
                               borderMode=cv2.BORDER_CONSTANT, borderValue=(float(fill_value),) * 4)
+        crop = crop.reshape(height, width, array.shape[-1])
+        return _scale_channels_opencv(crop, scale[0]) if scale else crop
 
     image = tf.convert_to_tensor(image)
     channels = image.shape[-1]
-    warped = tf.numpy_function(warp, [image, tf.cast(matrix, tf.float64)], image.dtype, stateful=False)
+    inputs = [image, tf.cast(matrix, tf.float64)]
+    if channel_scale is not None:
+        inputs.append(tf.cast(channel_scale, tf.float32))
+    out_dtype = image.dtype if channel_scale is None else tf.float32
+    warped = tf.numpy_function(warp, inputs, out_dtype, stateful=False)
     warped = tf.reshape(warped, [height, width, -1 if channels is None else channels])
     return tf.cast(warped, tf.float32)

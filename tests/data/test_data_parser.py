@@ -155,6 +155,31 @@ def test_training_augmentation_is_reproducible_from_the_seed():
     assert not np.allclose(a[1]["joints"].numpy(), c[1]["joints"].numpy())
 
 
+@pytest.mark.parametrize("method", ["I1", "Istar"])
+def test_batched_finish_equals_per_example_parse_train(method):
+    """The reader's split (per-example warp, per-batch targets) gives what parse_train gives per example."""
+    rng = np.random.default_rng(3)
+    decoded = _decoded(rng.integers(0, 255, (120, 160, 3)).astype(np.uint8), rng.uniform(50, 110, (16, 2)))
+    parser = _parser(method=method)
+    seeds = [tf.constant([1, 2]), tf.constant([3, 4])]
+    halves = [parser.parse_train_example(decoded, seed) for seed in seeds]
+    batch = tf.nest.map_structure(lambda *values: tf.stack(values), *halves)
+    images, labels = parser.finish_train_batch(*batch)
+    for index, seed in enumerate(seeds):
+        image, expected = parser.parse_train(decoded, seed=seed)
+        np.testing.assert_array_equal(images[index].numpy(), image.numpy())
+        for key in parser.target_keys():
+            np.testing.assert_allclose(labels[key][index].numpy(), expected[key].numpy(), atol=1e-6)
+
+
+def test_can_finish_batches_only_of_parsers_with_the_same_targets():
+    parser = _parser("h36m", method="I1")
+    assert parser.can_finish_batches_of(_parser("h36m", method="I1", source_skeleton="mpii", flip_prob=0.0))
+    assert not parser.can_finish_batches_of(_parser("h36m", method="I2"))
+    other_codec = PoseCodec(skeletons.get_skeleton("h36m").num_joints, INPUT, HEATMAP, sigma=2.0)
+    assert not parser.can_finish_batches_of(Parser(other_codec, "I1", "h36m"))
+
+
 def test_multi_stage_labels_duplicate_every_target():
     decoded = _decoded(np.zeros((120, 160, 3), np.uint8), np.tile([[80.0, 60.0]], (16, 1)))
     parser = _parser(method="I2", num_stages=3)

@@ -92,6 +92,20 @@ def test_opencv_backend_matches_tensorflow_backend_on_uint8():
     np.testing.assert_allclose(cv_crop[2:-2, 2:-2], tf_crop[2:-2, 2:-2], atol=1.0)  # uint8 rounding
 
 
+@pytest.mark.parametrize("backend", affine.WARP_BACKENDS)
+@pytest.mark.parametrize("scale", [(0.8, 1.0, 1.25), (1.5, -0.5, 2.0)])
+def test_warp_channel_scale_is_clipped_colour_scaling(backend, scale):
+    rng = np.random.default_rng(2)
+    image = rng.integers(0, 256, (30, 40, 3)).astype(np.uint8)
+    m = affine.crop_transform([20.0, 15.0], [24.0, 24.0], 16, 20.0, True)
+    warp = tf.function(affine.warp_image, autograph=False)
+    plain = warp(image, m, 16, backend=backend).numpy()
+    scaled = warp(image, m, 16, backend=backend, channel_scale=tf.constant(scale)).numpy()
+    expected = np.clip(plain.astype(np.float64) * np.array(scale), 0.0, 255.0)
+    assert scaled.dtype == np.float32 and (expected == 255.0).any()  # the clip is exercised
+    np.testing.assert_allclose(scaled, expected, rtol=1e-6, atol=1e-4)
+
+
 def test_unknown_warp_backend_is_named():
     with pytest.raises(ValueError, match="pillow"):
         affine.warp_image(np.zeros((4, 4, 3), np.uint8), np.eye(3, dtype=np.float32), 4, backend="pillow")
