@@ -1,0 +1,66 @@
+"""scripts/demo.py --quick end to end (every stage on tiny sizes), and the results table of demo_lib."""
+import pathlib
+import re
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from integral_keras.training import demo_lib
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+IMAGE_SIZE = 64
+
+
+@pytest.mark.slow
+def test_quick_demo_runs_every_stage(tmp_path):
+    work_dir, export_dir = tmp_path / "demo", tmp_path / "saved_models"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "demo.py"), "--quick", f"--work_dir={work_dir}",
+         f"--export_dir={export_dir}", f"--image_size={IMAGE_SIZE}", "--num_overlays=1", "--tflite=float32"],
+        capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    rows = [line for line in (work_dir / "results.md").read_text().splitlines() if line.startswith("| demo_")]
+    assert [row.split("|")[1].strip() for row in rows] == ["demo_resnet18_I1_2d", "demo_resnet18_Istar_3d"]
+    for name, row in zip(("demo_resnet18_I1_2d", "demo_resnet18_Istar_3d"), rows):
+        assert (export_dir / name / "1" / "saved_model.pb").is_file()
+        assert (export_dir / name / "tflite" / f"{name}_float32.tflite").stat().st_size > 0
+        cells = [cell.strip() for cell in row.split("|")[1:-1]]
+        pck_05, pck_01, auc = (float(cells[i]) for i in (7, 8, 9))
+        assert 0 <= pck_01 <= pck_05 <= 100 and 0 <= auc <= 100
+        # A float32 .tflite computes the same graph as the SavedModel: joints agree to a small fraction of a pixel.
+        assert float(re.search(r"float32 ([\d.]+)", cells[13]).group(1)) < 0.05
+        overlay = cv2.imread(str(work_dir / "overlays" / f"demo_overlay_{name}_0.png"))
+        assert overlay.shape == (IMAGE_SIZE, 2 * IMAGE_SIZE, 3)
+    three_d = [cell.strip() for cell in rows[1].split("|")[1:-1]]
+    assert float(three_d[11]) <= float(three_d[10])  # Procrustes alignment never increases the error
+    assert [cell.strip() for cell in rows[0].split("|")[1:-1]][10] == "-"  # no MPJPE for a 2D model
+
+
+def test_results_table_formats_metrics_and_sizes():
+    result = demo_lib.DemoResult(
+        name="m", method="I1", input_size=64, heatmap="16x16", steps=10, batch_size=4, train_seconds=20.0,
+        images_per_second=2.0, metrics={"PCK@0.5": 81.25, "PCK@0.1": 30.0, "AUC": 55.55}, export_path="x",
+        export_bytes={"saved_model": 3_000_000, "float32": 2_500_000, "float16": 1_250_000,
+                      "dynamic_int8": 625_000},
+        tflite_max_error_px={"float32": 0.001, "dynamic_int8": 0.5}, overlays=[])
+    header, rule, row = demo_lib.results_table([result]).splitlines()
+    assert rule.count("---") == header.count("|") - 1
+    cells = [cell.strip() for cell in row.split("|")[1:-1]]
+    assert cells == ["m", "I1", "64", "16x16", "10 x 4", "20", "2.0", "81.2", "30.0", "55.5", "-", "-",
+                     "3.00 / 2.50 / 1.25 / 0.62", "float32 0.00, dynamic_int8 0.50"]
+
+
+def test_stage_clock_estimates_time_left_from_shares(monkeypatch):
+    times = iter([100.0, 100.0, 130.0])
+    monkeypatch.setattr(demo_lib.time, "perf_counter", lambda: next(times))
+    logged = []
+    monkeypatch.setattr(demo_lib.logging, "info", lambda fmt, *args: logged.append(fmt % args))
+    clock = demo_lib.StageClock(["a", "b"], [1.0, 3.0])
+    clock.next()
+    clock.next()
+    # 30 s for the first quarter of the planned work -> 90 s left.
+    assert logged == ["[demo 1/2] a (elapsed 0 s)", "[demo 2/2] b (elapsed 30 s, ETA 90 s)"]
