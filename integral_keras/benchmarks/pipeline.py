@@ -6,8 +6,9 @@ Writes `num_records` records of the bundled synthetic data set (256x256 JPEG peo
 skeleton) into a temporary directory, then times, in interleaved rounds, `batches` batches of a fresh iterator
 (after `warmup_batches`) of
   (a) decode only: sharded read + `decode_example` (+ skip counting) + batching, and
-  (b) the full training pipeline: (a) + shuffle + augmentation and one bilinear warp + `PoseCodec` targets
-      (256x256 input; I1: 64x64 Gaussian heat maps + joints, with each warp backend; Istar: joints only) + batching,
+  (b) the full training pipeline `InputReader(...)()`: (a) + shuffle + augmentation, one bilinear warp and colour
+      jitter per example + batching + `PoseCodec` targets per batch (256x256 input; I1: 64x64 Gaussian heat maps
+      + joints, with each warp backend; Istar: joints only),
 and prints the median images per second and per CPU second of each, and (b) / (a) (target: I1 >= 50 %).
 """
 import argparse

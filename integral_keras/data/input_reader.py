@@ -2,7 +2,10 @@
 
     glob(file patterns) --> [shard per input pipeline] --> [shuffle files] --> interleave(per file: read, decode,
       number records) --> count skips, drop bad --> [cache] --> [shuffle, repeat] --> map(parser)
-      --> [mix 2D / 3D sources] --> batch --> prefetch
+      --> [mix 2D / 3D sources] --> batch --> [map(parser targets)] --> prefetch
+
+Training splits the parser in two (`Parser.parse_train_example` per example: augmentation, warp, colour jitter;
+`Parser.finish_train_batch` per batch: targets), so targets are rendered once per batch, vectorised.
 
 Bad data is skipped, counted and reported, never silently and never as a crash:
 - a record that is not a valid `tf.train.Example` (or misses required features) is a *corrupt record*;

@@ -54,7 +54,7 @@ class Parser:
       flip_prob: probability of a horizontal flip.
       color_factor: each RGB channel multiplied by a factor from `[1 - f, 1 + f]`.
       fill_value: value of crop pixels outside the image.
-      warp_backend: `opencv` (default: about 1.6x the training images per CPU-second of `tensorflow`, see
+      warp_backend: `opencv` (default: about 2x the training images per CPU-second of `tensorflow`, see
         docs/benchmarks.md) or `tensorflow` (a pure graph op); see `integral_keras.ops.affine.warp_image`.
     """
 
