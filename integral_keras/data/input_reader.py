@@ -179,6 +179,11 @@ class InputReader:
             raise ValueError("mix_2d_parser must produce the same targets as parser (same skeleton, method and "
                              f"stages); got {mix_2d_parser.skeleton.name}/{mix_2d_parser.target_keys()} vs "
                              f"{parser.skeleton.name}/{parser.target_keys()}.")
+        if mix_2d_file_pattern and (getattr(mix_2d_parser, "train_image_dtype", None)
+                                    != getattr(parser, "train_image_dtype", None)):
+            raise ValueError("mix_2d_parser must produce training images of the same dtype as parser; got "
+                             f"{getattr(mix_2d_parser, 'train_image_dtype', None)!r} vs "
+                             f"{getattr(parser, 'train_image_dtype', None)!r}.")
         self.file_pattern = file_pattern
         self.parser = parser
         self.batch_size = batch_size

@@ -14,7 +14,9 @@ nothing to depth. For 3D heat-map methods (I1-I3 / H1-H3 with depth > 1) a 3D he
 x/y terms. Mixed 2D/3D training (the paper's Strategy 2) is therefore supported with joint-loss methods (`Istar`,
 and I1-I3 whose integral x/y loss still sees the 2D examples).
 
-Outputs are float32 RGB images in `[0, 255]` of the codec's input size; the model normalises them.
+Outputs are RGB images in `[0, 255]` of the codec's input size: training crops are uint8 by default
+(`train_image_dtype`; a quarter of the bytes to copy and batch, see docs/benchmarks.md), validation and evaluation
+crops float32. The model accepts either and normalises them.
 """
 from typing import Optional
 
@@ -56,6 +58,8 @@ class Parser:
       fill_value: value of crop pixels outside the image.
       warp_backend: `opencv` (default: about 2x the training images per CPU-second of `tensorflow`, see
         docs/benchmarks.md) or `tensorflow` (a pure graph op); see `integral_keras.ops.affine.warp_image`.
+      train_image_dtype: dtype of the training crops (`parse_train`, `parse_train_example`, `augment`): `uint8`
+        (default; rounded after the colour jitter, the model casts it) or `float32`.
     """
 
     def __init__(
@@ -73,6 +77,7 @@ class Parser:
         color_factor: float = 0.2,
         fill_value: float = 0.0,
         warp_backend: str = "opencv",
+        train_image_dtype: str = "uint8",
     ):
         self.codec = codec
         self.method = methods.check_method(method)
@@ -94,6 +99,9 @@ class Parser:
         if warp_backend not in affine.WARP_BACKENDS:
             raise ValueError(f"Unknown warp_backend {warp_backend!r}; valid: {affine.WARP_BACKENDS}.")
         self.warp_backend = warp_backend
+        if train_image_dtype not in affine.WARP_DTYPES:
+            raise ValueError(f"Unknown train_image_dtype {train_image_dtype!r}; valid: {affine.WARP_DTYPES}.")
+        self.train_image_dtype = train_image_dtype
         self.input_size = codec.input_size
         self._joint_map = None
         if self.source_skeleton.name != self.skeleton.name:
@@ -134,8 +142,8 @@ class Parser:
           seed: optional `(2,)` int seed making the augmentation reproducible.
 
         Returns:
-          `(image, labels)`: image `(H, W, 3)` float32 in `[0, 255]`; labels dict keyed like the model outputs
-          (see `target_keys`).
+          `(image, labels)`: image `(H, W, 3)` of `train_image_dtype` in `[0, 255]`; labels dict keyed like the
+          model outputs (see `target_keys`).
         """
         return self.finish_train_batch(*self.parse_train_example(decoded, seed))
 
@@ -167,6 +175,7 @@ class Parser:
         codec_settings = ("num_joints", "input_size", "heatmap_size", "depth", "depth_range_mm", "sigma",
                           "disc_radius_px")
         return (self.target_keys() == other.target_keys() and self.method == other.method
+                and self.train_image_dtype == getattr(other, "train_image_dtype", None)
                 and type(self.codec) is type(other.codec)
                 and all(getattr(self.codec, name) == getattr(other.codec, name) for name in codec_settings))
 
@@ -174,7 +183,7 @@ class Parser:
         """Deterministic crop (no augmentation) with targets, for a validation loss.
 
         Returns:
-          `(image, labels)` as `parse_train`.
+          `(image, labels)` as `parse_train`, the image float32.
         """
         image, joints, _ = self._crop(decoded, self._identity_augmentation())
         return image, self._labels(joints)
@@ -203,10 +212,10 @@ class Parser:
         """Applies given augmentation parameters (from `sample_augmentation`) to one example.
 
         Returns:
-          `(image, joints)`: image `(H, W, 3)` float32 in `[0, 255]`; joints dict with "keypoints_px" `(K, 2)`
+          `(image, joints)`: image `(H, W, 3)` of `train_image_dtype` in `[0, 255]`; joints dict with "keypoints_px" `(K, 2)`
           crop pixels, "visible" `(K,)`, "z_mm" `(K,)`, "has_3d" `()`.
         """
-        image, joints, _ = self._crop(decoded, params)
+        image, joints, _ = self._crop(decoded, params, self.train_image_dtype)
         return image, joints
 
     # Internals.
@@ -215,7 +224,7 @@ class Parser:
         return {"scale": tf.constant(1.0), "rotation": tf.constant(0.0), "shift": tf.zeros([2]),
                 "flip": tf.constant(False)}
 
-    def _crop(self, decoded, params):
+    def _crop(self, decoded, params, dtype="float32"):
         """Warps (and colour-scales, if `params` has "color") the image and transforms the joints.
 
         Returns:
@@ -226,7 +235,7 @@ class Parser:
         center = tf.cast(decoded["center"], tf.float32) + params["shift"] * box
         matrix = affine.crop_transform(center, box, self.input_size, params["rotation"], params["flip"])
         image = affine.warp_image(decoded["image"], matrix, self.input_size, self.fill_value, self.warp_backend,
-                                  channel_scale=params.get("color"))
+                                  channel_scale=params.get("color"), dtype=dtype)
         image.set_shape([*self.input_size, 3])
 
         joints = {

@@ -102,7 +102,7 @@ def test_training_batches_are_full_shaped_and_reproducible_with_a_seed(tmp_path)
 
     a, b, c = first_batches(7), first_batches(7), first_batches(8)
     images, _ = a[0]
-    assert images.shape == (4, SIZE, SIZE, 3) and images.dtype == np.float32
+    assert images.shape == (4, SIZE, SIZE, 3) and images.dtype == np.uint8  # the model casts training crops
     for (image_a, joints_a), (image_b, joints_b) in zip(a, b):
         np.testing.assert_array_equal(image_a, image_b)
         np.testing.assert_array_equal(joints_a, joints_b)
@@ -173,3 +173,6 @@ def test_mixing_needs_parsers_with_the_same_targets(tmp_path):
                     mix_2d_parser=_parser("mpii"))
     with pytest.raises(ValueError, match="is_training=True"):
         InputReader("a*", _parser(), 4, is_training=False, mix_2d_file_pattern="b*", mix_2d_parser=_parser())
+    with pytest.raises(ValueError, match="same dtype"):
+        InputReader("a*", _parser("h36m"), 4, is_training=True, mix_2d_file_pattern="b*",
+                    mix_2d_parser=_parser("h36m", source_skeleton="mpii", train_image_dtype="float32"))

@@ -141,7 +141,46 @@ def test_color_jitter_scales_each_channel_within_bounds():
         means = crop[20:40, 20:40].reshape(-1, 3).mean(axis=0)
         assert np.all((means >= 80.0 - 1e-3) & (means <= 120.0 + 1e-3))
         assert np.ptp(crop[20:40, 20:40].reshape(-1, 3), axis=0).max() < 1e-3  # one factor per channel
-    assert crop.dtype == np.float32 and crop.shape == (INPUT, INPUT, 3)
+    assert crop.dtype == np.uint8 and crop.shape == (INPUT, INPUT, 3)  # training crops are uint8 by default
+
+
+@pytest.mark.parametrize("warp_backend", ["opencv", "tensorflow"])
+def test_uint8_training_crop_is_the_float32_crop_rounded(warp_backend):
+    rng = np.random.default_rng(5)
+    decoded = _decoded(rng.integers(0, 256, (120, 160, 3)).astype(np.uint8), rng.uniform(50, 110, (16, 2)))
+    settings = dict(rotation_prob=1.0, color_factor=0.4, warp_backend=warp_backend)
+    as_float = _parser(train_image_dtype="float32", **settings).parse_train(decoded, seed=tf.constant([6, 1]))
+    as_uint8 = _parser(**settings).parse_train(decoded, seed=tf.constant([6, 1]))
+    assert as_float[0].dtype == tf.float32 and as_uint8[0].dtype == tf.uint8
+    assert (as_float[0].numpy() >= 254.5).any()  # the jitter saturates somewhere
+    np.testing.assert_allclose(as_uint8[0].numpy(), as_float[0].numpy(), atol=0.5 + 1e-3)
+    np.testing.assert_array_equal(as_uint8[1]["joints"].numpy(), as_float[1]["joints"].numpy())
+
+
+def test_model_gives_the_same_output_for_the_uint8_and_the_float32_batch():
+    import keras  # pylint: disable=import-outside-toplevel
+
+    from integral_keras.models import build_pose_model  # pylint: disable=import-outside-toplevel
+
+    rng = np.random.default_rng(6)
+    decoded = _decoded(rng.integers(0, 256, (120, 160, 3)).astype(np.uint8), rng.uniform(50, 110, (16, 2)))
+    parser = _parser(method="I1")
+    halves = [parser.parse_train_example(decoded, tf.constant([seed, 0])) for seed in (1, 2)]
+    images, _ = parser.finish_train_batch(*tf.nest.map_structure(lambda *v: tf.stack(v), *halves))
+    assert images.dtype == tf.uint8
+    config = ModelConfig(backbone="resnet18", method="I1", num_joints=16, input_size=INPUT, heatmap_size=HEATMAP,
+                         num_deconv=3, deconv_filters=8)
+    keras.utils.set_random_seed(0)
+    model = build_pose_model(config)
+    from_uint8 = model(images, training=False)
+    from_float = model(tf.cast(images, tf.float32), training=False)
+    for key in ("joints", "heatmaps"):
+        np.testing.assert_array_equal(from_uint8[key].numpy(), from_float[key].numpy())
+
+
+def test_unknown_train_image_dtype_is_named():
+    with pytest.raises(ValueError, match="float64"):
+        _parser(train_image_dtype="float64")
 
 
 def test_training_augmentation_is_reproducible_from_the_seed():

@@ -106,6 +106,57 @@ def test_warp_channel_scale_is_clipped_colour_scaling(backend, scale):
     np.testing.assert_allclose(scaled, expected, rtol=1e-6, atol=1e-4)
 
 
+@pytest.mark.parametrize("backend", affine.WARP_BACKENDS)
+@pytest.mark.parametrize("scale", [None, (0.8, 1.0, 1.25), (1.5, -0.5, 2.0)])
+def test_uint8_warp_is_the_float_warp_rounded_and_saturated(backend, scale):
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 256, (30, 40, 3)).astype(np.uint8)
+    m = affine.crop_transform([20.0, 15.0], [24.0, 24.0], 16, -15.0, False)
+    warp = tf.function(affine.warp_image, autograph=False)
+    channel_scale = None if scale is None else tf.constant(scale)
+    as_float = warp(image, m, 16, backend=backend, channel_scale=channel_scale).numpy()
+    as_uint8 = warp(image, m, 16, backend=backend, channel_scale=channel_scale, dtype="uint8").numpy()
+    assert as_uint8.dtype == np.uint8 and as_uint8.shape == (16, 16, 3)
+    assert np.abs(as_uint8 - as_float.astype(np.float64)).max() <= 0.5 + 1e-3
+
+
+@pytest.mark.parametrize("backend", affine.WARP_BACKENDS)
+def test_uint8_warp_of_a_float_image_clips_to_the_uint8_range(backend):
+    image = np.full((12, 12, 3), 300.0, np.float32)
+    image[:, :6] = -40.0
+    image[:, :, 1] = 99.6
+    m = affine.crop_transform([5.5, 5.5], [12.0, 12.0], 12)  # identity
+    crop = affine.warp_image(image, m, 12, backend=backend, dtype="uint8").numpy()
+    assert crop.dtype == np.uint8
+    np.testing.assert_array_equal(crop[:, 8:, 0], 255)
+    np.testing.assert_array_equal(crop[:, :4, 0], 0)
+    np.testing.assert_array_equal(crop[:, :, 1], 100)
+
+
+@pytest.mark.parametrize("dtype", affine.WARP_DTYPES)
+def test_opencv_rgba_fast_path_gives_the_three_channel_warp(monkeypatch, dtype):
+    rng = np.random.default_rng(4)
+    image = rng.integers(0, 256, (40, 50, 3)).astype(np.uint8)
+    m = affine.crop_transform([25.0, 20.0], [80.0, 96.0], (24, 20), 25.0, True)  # corners outside
+    scale = tf.constant([0.7, 1.0, 1.3])
+
+    def warp():
+        return affine.warp_image(image, m, (24, 20), fill_value=17.0, backend="opencv", channel_scale=scale,
+                                 dtype=dtype).numpy()
+
+    monkeypatch.setattr(affine, "_RGBA_WARP_MAX_SOURCE_RATIO", 100)
+    via_rgba = warp()
+    monkeypatch.setattr(affine, "_RGBA_WARP_MAX_SOURCE_RATIO", 0)
+    three_channel = warp()
+    np.testing.assert_array_equal(via_rgba, three_channel)
+    assert via_rgba[0, 0, 1] == 17  # the fill value, outside the image
+
+
+def test_unknown_warp_dtype_is_named():
+    with pytest.raises(ValueError, match="int16"):
+        affine.warp_image(np.zeros((4, 4, 3), np.uint8), np.eye(3, dtype=np.float32), 4, dtype="int16")
+
+
 def test_unknown_warp_backend_is_named():
     with pytest.raises(ValueError, match="pillow"):
         affine.warp_image(np.zeros((4, 4, 3), np.uint8), np.eye(3, dtype=np.float32), 4, backend="pillow")
