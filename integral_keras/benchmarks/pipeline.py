@@ -6,9 +6,10 @@ Writes `num_records` records of the bundled synthetic data set (256x256 JPEG peo
 skeleton) into a temporary directory, then times, in interleaved rounds, `batches` batches of a fresh iterator
 (after `warmup_batches`) of
   (a) decode only: sharded read + `decode_example` (+ skip counting) + batching, and
-  (b) the full training pipeline `InputReader(...)()`: (a) + shuffle + augmentation, one bilinear warp and colour
-      jitter per example + batching + `PoseCodec` targets per batch (256x256 input; I1: 64x64 Gaussian heat maps
-      + joints, with each warp backend; Istar: joints only),
+  (b) the full training pipeline `InputReader(...)()`: (a) + per example `Parser.prepare_train_example` + shuffle
+      + padded batching + per batch `Parser.parse_train_batch` (augmentation, one bilinear warp with colour jitter
+      per image, `PoseCodec` targets; 256x256 input; I1: 64x64 Gaussian heat maps + joints, with each warp
+      backend; Istar: joints only),
 and prints the median images per second and per CPU second of each, and (b) / (a) (target: I1 >= 50 %).
 """
 import argparse

@@ -40,6 +40,31 @@ def pack_heatmap_target(heatmaps, joint_weights):
     return tf.concat([heatmaps, weight_maps], axis=-1)
 
 
+def pack_separable_heatmap_target(rows, cols, joint_weights):
+    """`pack_heatmap_target` of maps that are products of a row and a column factor, in one broadcast product.
+
+    `maps[..., h, w, c] = rows[..., h, c] * cols[..., w, c]` (a Gaussian or a one-hot map, masked in `rows`).
+    Building the packed tensor as `[rows, weights] * [cols, 1]` writes it once, instead of forming the maps, the
+    weight maps and their concatenation (three passes over `H * W` cells).
+
+    Args:
+      rows: `(..., H, K*D)` row factors.
+      cols: `(..., W, K*D)` column factors.
+      joint_weights: `(..., K)` per-joint weights.
+
+    Returns:
+      `(..., H, W, K*D + K)` float32 tensor, equal to `pack_heatmap_target(rows[..., :, None, :] *
+      cols[..., None, :, :], joint_weights)`.
+    """
+    tf, (rows, cols, joint_weights) = _as_float32_tensors(rows, cols, joint_weights)
+    weight_rows = tf.broadcast_to(joint_weights[..., None, :],
+                                  tf.concat([tf.shape(rows)[:-1], tf.shape(joint_weights)[-1:]], axis=0))
+    ones = tf.ones(tf.concat([tf.shape(cols)[:-1], tf.shape(joint_weights)[-1:]], axis=0))
+    rows = tf.concat([rows, weight_rows], axis=-1)
+    cols = tf.concat([cols, ones], axis=-1)
+    return rows[..., :, None, :] * cols[..., None, :, :]
+
+
 def pack_joint_target(joints, weights):
     """Appends per-coordinate weights to joint targets.
 

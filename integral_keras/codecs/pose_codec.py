@@ -231,9 +231,7 @@ class PoseCodec:
 
         targets = {}
         if kind is not None:
-            joint_weight = weights[..., -1]
-            heatmaps = self._render(kind, joints, joint_weight)
-            targets["heatmaps"] = packing.pack_heatmap_target(heatmaps, joint_weight)
+            targets["heatmaps"] = self._render_packed(kind, joints, weights[..., -1])
         if methods.uses_joints(method):
             targets["joints"] = packing.pack_joint_target(joints, weights)
         return targets
@@ -263,8 +261,30 @@ class PoseCodec:
         z_weight = xy_weight * has_3d * tf.cast(finite & in_range, tf.float32)
         return tf.where(finite, z_hm, 0.0), z_weight
 
-    def _render(self, kind, joints, joint_weight):
-        """Target maps `(..., H, W, K*D)` of `kind` for joints `(..., K, C)`."""
+    def _render_packed(self, kind, joints, joint_weight):
+        """Packed heat-map target `(..., H, W, K*D + K)` of `kind` for joints `(..., K, C)` (`packing`)."""
+        if kind == methods.DISC:
+            return packing.pack_heatmap_target(self._render_disc(joints, joint_weight), joint_weight)
+        # Gaussians and one-hot maps are products of per-axis factors: the rows carry the mask and y, the
+        # columns x (and depth), so the packed target is one broadcast product (no full-size concat).
+        if kind == methods.GAUSSIAN:
+            scale = -0.5 / self.sigma**2
+            factor = lambda offset: tf.exp(scale * tf.square(offset))  # noqa: E731
+        else:
+            factor = _is_nearest_cell
+        hm_h, hm_w = self.heatmap_size
+        mask = tf.cast(joint_weight > 0, tf.float32)[..., None, :]
+        rows = mask * factor(_cell_offsets(joints[..., 1], hm_h))  # (..., H, K)
+        cols = factor(_cell_offsets(joints[..., 0], hm_w))  # (..., W, K)
+        if self.depth > 1:
+            depth = tf.linalg.matrix_transpose(factor(_cell_offsets(joints[..., 2], self.depth)))  # (..., K, D)
+            rows = tf.repeat(rows, self.depth, axis=-1)
+            cols = tf.reshape(cols[..., None] * depth[..., None, :, :],
+                              tf.concat([tf.shape(cols)[:-1], [self.num_joints * self.depth]], axis=0))
+        return packing.pack_separable_heatmap_target(rows, cols, joint_weight)
+
+    def _render_disc(self, joints, joint_weight):
+        """Disc (ball) target maps `(..., H, W, K*D)` for joints `(..., K, C)`."""
         hm_h, hm_w = self.heatmap_size
         stride_x, stride_y = (float(s) for s in self._stride_xy)
         # Per-axis offsets placed so they broadcast to (..., H, W, K[, D]),
@@ -278,20 +298,8 @@ class PoseCodec:
             axes = [(offset[..., None], px) for offset, px in axes]
             axes.append((dz[..., None, None, :, :], stride_x))
             mask = mask[..., None]
-
-        if kind == methods.GAUSSIAN:
-            scale = -0.5 / self.sigma**2
-            heatmaps = mask
-            for offset, _ in axes:
-                heatmaps = heatmaps * tf.exp(scale * tf.square(offset))
-        elif kind == methods.ONE_HOT:
-            heatmaps = mask
-            for offset, _ in axes:
-                heatmaps = heatmaps * _is_nearest_cell(offset)
-        else:
-            squared_px = sum(tf.square(offset * px) for offset, px in axes)
-            heatmaps = mask * tf.cast(squared_px <= self.disc_radius_px**2, tf.float32)
-
+        squared_px = sum(tf.square(offset * px) for offset, px in axes)
+        heatmaps = mask * tf.cast(squared_px <= self.disc_radius_px**2, tf.float32)
         if self.depth > 1:
             shape = tf.concat(
                 [tf.shape(heatmaps)[:-2], [self.num_joints * self.depth]], axis=0

@@ -1,11 +1,16 @@
 """tf.data input pipeline: sharded TFRecords -> decoded examples -> parsed (augmented) examples -> batches.
 
     glob(file patterns) --> [shard per input pipeline] --> [shuffle files] --> interleave(per file: read, decode,
-      number records) --> count skips, drop bad --> [cache] --> [shuffle, repeat] --> map(parser)
-      --> [mix 2D / 3D sources] --> batch --> [map(parser targets)] --> prefetch
+      number records) --> count skips, drop bad --> training: map(prepare) --> [cache] --> shuffle, repeat
+      --> [mix 2D / 3D sources] --> padded_batch --> map(augment, warp, targets per batch) --> prefetch
+                                                  evaluation: [cache] --> map(parse_eval | parse_val) --> batch
 
-Training splits the parser in two (`Parser.parse_train_example` per example: augmentation, warp, colour jitter;
-`Parser.finish_train_batch` per batch: targets), so targets are rendered once per batch, vectorised.
+Training splits the parser in two: `Parser.prepare_train_example` per example (skeleton mapping, the few fields
+the augmentation needs) and `Parser.parse_train_batch` per batch (augmentation parameters, crop matrices, the warp
+with colour jitter, joint transforms, targets), so the per-element work of tf.data stays small and the `opencv`
+warp enters Python once per batch instead of once per image (docs/benchmarks.md). Images of different sizes share
+one batch through `Dataset.padded_batch`; the warp reads each image's own size. Parsers that cannot share batches
+(mixed sources with different augmentation settings) fall back to `Parser.parse_train` per example.
 
 Bad data is skipped, counted and reported, never silently and never as a crash:
 - a record that is not a valid `tf.train.Example` (or misses required features) is a *corrupt record*;
@@ -232,16 +237,18 @@ class InputReader:
         batch_size = self.batch_size
         if input_context is not None:
             batch_size = input_context.get_per_replica_batch_size(self.batch_size)
-        per_batch = self._finishes_per_batch()
+        per_batch = self._augments_per_batch()
         dataset = self._parsed(self.file_pattern, self.parser, input_context, 0, per_batch)
         if self.mix_2d_file_pattern:
             dataset_2d = self._parsed(self.mix_2d_file_pattern, self.mix_2d_parser, input_context, 1, per_batch)
             dataset = tf.data.Dataset.sample_from_datasets(
                 [dataset, dataset_2d], weights=[1.0 - self.mix_2d_ratio, self.mix_2d_ratio],
                 seed=self._seed(2))
-        dataset = dataset.batch(batch_size, drop_remainder=self.is_training)
         if per_batch:
-            dataset = dataset.map(self.parser.finish_train_batch, num_parallel_calls=self.num_parallel_calls)
+            dataset = dataset.padded_batch(batch_size, drop_remainder=True)
+            dataset = self._map_with_seeds(dataset, self.parser.parse_train_batch, self._seed(6))
+        else:
+            dataset = dataset.batch(batch_size, drop_remainder=self.is_training)
         options = tf.data.Options()
         options.deterministic = self.deterministic or not self.is_training
         return dataset.with_options(options).prefetch(AUTOTUNE)
@@ -267,26 +274,33 @@ class InputReader:
     def _seed(self, offset):
         return None if self.seed is None else self.seed + offset
 
-    def _finishes_per_batch(self):
+    def _augments_per_batch(self):
         """Training with a parser that splits `parse_train` in a per-example and a per-batch half (cheaper)."""
-        if not self.is_training or not hasattr(self.parser, "finish_train_batch"):
+        if not self.is_training or not hasattr(self.parser, "parse_train_batch"):
             return False
-        return not self.mix_2d_file_pattern or (hasattr(self.mix_2d_parser, "parse_train_example")
-                                                and self.parser.can_finish_batches_of(self.mix_2d_parser))
+        return not self.mix_2d_file_pattern or self.parser.can_share_batches_with(self.mix_2d_parser)
 
     def _parsed(self, file_pattern, parser, input_context, seed_offset, per_batch):
         dataset = self.decoded(file_pattern, input_context)
+        if per_batch:
+            # Before the cache and the shuffle buffer, which then hold only what the augmentation needs.
+            dataset = dataset.map(parser.prepare_train_example, num_parallel_calls=self.num_parallel_calls)
         if self.cache:
             dataset = dataset.cache()
         if not self.is_training:
             parse = parser.parse_eval if self.eval_output == "meta" else parser.parse_val
             return dataset.map(parse, num_parallel_calls=self.num_parallel_calls, deterministic=True)
         dataset = dataset.shuffle(self.shuffle_buffer, seed=self._seed(10 * seed_offset + 4)).repeat()
-        parse = parser.parse_train_example if per_batch else parser.parse_train
-        if self.seed is None:
+        if per_batch:
+            return dataset
+        return self._map_with_seeds(dataset, parser.parse_train, self._seed(10 * seed_offset + 5))
+
+    def _map_with_seeds(self, dataset, parse, seed):
+        """`dataset.map(parse)`; with a reader seed, each element gets its own stateless `(2,)` seed, which makes
+        the augmentation independent of the map's parallelism."""
+        if seed is None:
             return dataset.map(parse, num_parallel_calls=self.num_parallel_calls)
-        # One stateless seed per element makes the augmentation independent of the map's parallelism.
-        seeds = tf.data.Dataset.random(seed=self._seed(10 * seed_offset + 5)).batch(2)
+        seeds = tf.data.Dataset.random(seed=seed).batch(2)
         return tf.data.Dataset.zip(dataset, seeds).map(parse, num_parallel_calls=self.num_parallel_calls)
 
     def _decode_file(self, path):

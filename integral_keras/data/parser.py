@@ -1,6 +1,7 @@
 """Turns one decoded example into a network input and its training targets (or evaluation metadata).
 
-Training (`Parser.parse_train`) follows the paper (Sun et al., ECCV 2018, Sec. 4): random scale (+-25 %),
+Training (`Parser.parse_train`; in `InputReader` split into `prepare_train_example` per example and
+`parse_train_batch` per batch) follows the paper (Sun et al., ECCV 2018, Sec. 4): random scale (+-25 %),
 rotation (+-30 deg, with probability 0.6), translation (+-2 % of the box), horizontal flip (probability 0.5) and
 per-channel colour scaling. Geometry is one affine matrix (`integral_keras.ops.affine.crop_transform`): the image
 is resampled once and the joints go through the same matrix. A flip also swaps the skeleton's left/right pairs
@@ -58,7 +59,7 @@ class Parser:
       fill_value: value of crop pixels outside the image.
       warp_backend: `opencv` (default: about 2x the training images per CPU-second of `tensorflow`, see
         docs/benchmarks.md) or `tensorflow` (a pure graph op); see `integral_keras.ops.affine.warp_image`.
-      train_image_dtype: dtype of the training crops (`parse_train`, `parse_train_example`, `augment`): `uint8`
+      train_image_dtype: dtype of the training crops (`parse_train`, `parse_train_batch`, `augment_batch`): `uint8`
         (default; rounded after the colour jitter, the model casts it) or `float32`.
     """
 
@@ -109,33 +110,40 @@ class Parser:
 
     # Augmentation parameters.
 
-    def sample_augmentation(self, seed=None):
-        """Draws one example's augmentation parameters.
+    def sample_augmentation(self, seed=None, batch_size=None):
+        """Draws augmentation parameters for one example, or for each of `batch_size` examples.
 
         Args:
           seed: `(2,)` int seed for stateless sampling (same seed, same parameters), or None for fresh randomness.
+          batch_size: None for one example's parameters, else N (an int or int32 scalar tensor).
 
         Returns:
-          Dict of float32 tensors: "scale" `()` (box size factor), "rotation" `()` degrees, "shift" `(2,)`
-          (fraction of the box size), "color" `(3,)` (per-channel factors), and bool "flip" `()`.
+          Dict of float32 tensors, each with a leading `(N,)` axis when `batch_size` is given: "scale" `()` (box
+          size factor), "rotation" `()` degrees, "shift" `(2,)` (fraction of the box size), "color" `(3,)`
+          (per-channel factors), and bool "flip" `()`. Example 0 of a batch gets what the unbatched draw with
+          the same seed gives.
         """
         if seed is None:
             seed = tf.random.uniform([2], maxval=_UINT31, dtype=tf.int64)
-        # One draw for all parameters keeps the per-example op count (and tf.data overhead) low.
+        # One draw for all parameters keeps the op count (and tf.data overhead) low.
+        shape = [9] if batch_size is None else tf.stack([tf.cast(batch_size, tf.int32), 9])
         low = tf.constant([-1.0, -1.0, 0.0, -1.0, -1.0, 0.0, -1.0, -1.0, -1.0])
-        draws = low + (1.0 - low) * tf.random.stateless_uniform([9], tf.cast(seed, tf.int64))
+        draws = low + (1.0 - low) * tf.random.stateless_uniform(shape, tf.cast(seed, tf.int64))
         return {
-            "scale": 1.0 + self.scale_factor * draws[0],
-            "rotation": tf.where(draws[2] < self.rotation_prob, self.rotation_factor * draws[1], 0.0),
-            "shift": self.translation_factor * draws[3:5],
-            "flip": draws[5] < self.flip_prob,
-            "color": 1.0 + self.color_factor * draws[6:9],
+            "scale": 1.0 + self.scale_factor * draws[..., 0],
+            "rotation": tf.where(draws[..., 2] < self.rotation_prob, self.rotation_factor * draws[..., 1], 0.0),
+            "shift": self.translation_factor * draws[..., 3:5],
+            "flip": draws[..., 5] < self.flip_prob,
+            "color": 1.0 + self.color_factor * draws[..., 6:9],
         }
 
     # Public parse functions.
 
     def parse_train(self, decoded, seed=None):
         """Randomly augments one example and encodes its targets.
+
+        The same computation as `InputReader`'s batched path (`prepare_train_example`, then
+        `parse_train_batch` on a batch of one).
 
         Args:
           decoded: dict from `decode_example` (one instance).
@@ -145,38 +153,55 @@ class Parser:
           `(image, labels)`: image `(H, W, 3)` of `train_image_dtype` in `[0, 255]`; labels dict keyed like the
           model outputs (see `target_keys`).
         """
-        return self.finish_train_batch(*self.parse_train_example(decoded, seed))
+        batch = {key: value[None] for key, value in self.prepare_train_example(decoded).items()}
+        images, labels = self.parse_train_batch(batch, seed)
+        return images[0], {key: value[0] for key, value in labels.items()}
 
-    def parse_train_example(self, decoded, seed=None):
-        """The per-example half of `parse_train`: augmentation, warp and colour jitter, without targets.
+    def prepare_train_example(self, decoded):
+        """The per-example half of training: what the augmentation needs, in the model's skeleton.
 
-        `InputReader` maps this over examples, batches, then maps `finish_train_batch` over batches, so the
-        targets are rendered once per batch (vectorised) instead of per example.
+        `InputReader` maps this over examples, shuffles, groups them with `Dataset.padded_batch` (images of
+        different sizes share one padded tensor) and maps `parse_train_batch` over the batches, so that the
+        augmentation, the warp (one Python call per batch for `opencv`) and the targets run once per batch.
 
         Args:
           decoded: dict from `decode_example` (one instance).
-          seed: optional `(2,)` int seed making the augmentation reproducible.
 
         Returns:
-          `(image, joints)` as `augment` returns.
+          Dict: "image" `(H, W, 3)` as decoded, "image_size" `(2,)` int32 `[H, W]`, "center" `(2,)`, "box" `(2,)`
+          person box `[w, h]` padded to the crop's aspect, "keypoints_2d" `(K, 2)` image pixels, "visible"
+          `(K,)`, "z_mm" `(K,)` root-relative depth and "has_3d" `()`, all float32 but the image and its size.
         """
-        return self.augment(decoded, self.sample_augmentation(seed))
+        instance = self._instance(decoded)
+        instance["image_size"] = tf.shape(instance["image"], out_type=tf.int32)[:2]
+        return instance
 
-    def finish_train_batch(self, images, joints):
-        """Targets for `parse_train_example` output, batched `(N, ...)` or not.
+    def parse_train_batch(self, batch, seed=None):
+        """Augments a batch of `prepare_train_example` outputs and encodes its targets.
+
+        Args:
+          batch: `prepare_train_example` dicts stacked to `(N, ...)`; "image" `(N, H_max, W_max, 3)` with each
+            image in the top-left corner of its slot (`Dataset.padded_batch`), sized by "image_size".
+          seed: optional `(2,)` int seed making the batch's augmentation reproducible.
 
         Returns:
-          `(images, labels)`: the images unchanged; labels as `parse_train`, with the same leading dimensions.
+          `(images, labels)`: images `(N, H, W, 3)` of `train_image_dtype` in `[0, 255]`; labels dict keyed like
+          the model outputs, each `(N, ...)`.
         """
+        params = self.sample_augmentation(seed, batch_size=tf.shape(batch["center"])[0])
+        images, joints = self.augment_batch(batch, params)
         return images, self._labels(joints)
 
-    def can_finish_batches_of(self, other) -> bool:
-        """Whether `finish_train_batch` gives `other`'s targets too (same targets and codec)."""
+    def can_share_batches_with(self, other) -> bool:
+        """Whether `parse_train_batch` treats `other`'s prepared examples as `other` would (same augmentation,
+        warp, targets and codec), so that mixed batches of both can be parsed together."""
+        settings = ("method", "num_stages", "scale_factor", "rotation_factor", "rotation_prob", "translation_factor",
+                    "flip_prob", "color_factor", "fill_value", "warp_backend", "train_image_dtype")
         codec_settings = ("num_joints", "input_size", "heatmap_size", "depth", "depth_range_mm", "sigma",
                           "disc_radius_px")
-        return (self.target_keys() == other.target_keys() and self.method == other.method
-                and self.train_image_dtype == getattr(other, "train_image_dtype", None)
-                and type(self.codec) is type(other.codec)
+        return (hasattr(other, "parse_train_batch") and type(self.codec) is type(other.codec)
+                and self.skeleton.name == other.skeleton.name
+                and all(getattr(self, name) == getattr(other, name, None) for name in settings)
                 and all(getattr(self.codec, name) == getattr(other.codec, name) for name in codec_settings))
 
     def parse_val(self, decoded):
@@ -185,7 +210,7 @@ class Parser:
         Returns:
           `(image, labels)` as `parse_train`, the image float32.
         """
-        image, joints, _ = self._crop(decoded, self._identity_augmentation())
+        image, joints, _ = self._crop(decoded)
         return image, self._labels(joints)
 
     def parse_eval(self, decoded):
@@ -197,7 +222,7 @@ class Parser:
           `EVAL_META_KEYS` (ids, box, score, ground-truth joints, head box, camera, root depth, Human3.6M ids),
           with joints expressed in the model's skeleton.
         """
-        image, _, matrix = self._crop(decoded, self._identity_augmentation())
+        image, _, matrix = self._crop(decoded)
         decoded = self._to_model_skeleton(decoded)
         meta = {key: decoded[key] for key in EVAL_META_KEYS}
         meta["crop_to_image"] = affine.invert_affine(matrix)
@@ -208,47 +233,67 @@ class Parser:
         keys = tuple(self.codec.target_shapes(self.method))
         return keys + tuple(f"{key}_stage{s}" for s in range(self.num_stages - 1) for key in keys)
 
-    def augment(self, decoded, params):
-        """Applies given augmentation parameters (from `sample_augmentation`) to one example.
+    def augment_batch(self, batch, params):
+        """Applies given augmentation parameters (`sample_augmentation(batch_size=N)`) to a prepared batch.
+
+        Each example's box is scaled by its "scale" and shifted by "shift" times the box, then one matrix per
+        example (`ops.affine.crop_transform`) warps the image (with the colour factors) and moves the joints.
 
         Returns:
-          `(image, joints)`: image `(H, W, 3)` of `train_image_dtype` in `[0, 255]`; joints dict with "keypoints_px" `(K, 2)`
-          crop pixels, "visible" `(K,)`, "z_mm" `(K,)`, "has_3d" `()`.
+          `(images, joints)`: images `(N, H, W, 3)` of `train_image_dtype` in `[0, 255]`; joints dict with
+          "keypoints_px" `(N, K, 2)` crop pixels, "visible" `(N, K)`, "z_mm" `(N, K)`, "has_3d" `(N,)`.
         """
-        image, joints, _ = self._crop(decoded, params, self.train_image_dtype)
-        return image, joints
+        box = batch["box"] * params["scale"][..., None]
+        center = batch["center"] + params["shift"] * box
+        matrix = affine.crop_transform(center, box, self.input_size, params["rotation"], params["flip"])
+        images = affine.warp_images(batch["image"], matrix, self.input_size, image_sizes=batch["image_size"],
+                                    fill_value=self.fill_value, backend=self.warp_backend,
+                                    channel_scale=params.get("color"), dtype=self.train_image_dtype)
+        images.set_shape([None, *self.input_size, 3])
+        return images, self._crop_joints(batch, matrix, params["flip"])
 
     # Internals.
 
-    def _identity_augmentation(self):
-        return {"scale": tf.constant(1.0), "rotation": tf.constant(0.0), "shift": tf.zeros([2]),
-                "flip": tf.constant(False)}
-
-    def _crop(self, decoded, params, dtype="float32"):
-        """Warps (and colour-scales, if `params` has "color") the image and transforms the joints.
-
-        Returns:
-          `(image, joints, image_to_crop matrix)`.
-        """
+    def _instance(self, decoded):
+        """The fields of one decoded example that cropping needs, joints in the model's skeleton."""
         decoded = self._to_model_skeleton(decoded)
-        box = affine.fit_box_to_aspect(decoded["scale"], self.input_size) * params["scale"]
-        center = tf.cast(decoded["center"], tf.float32) + params["shift"] * box
-        matrix = affine.crop_transform(center, box, self.input_size, params["rotation"], params["flip"])
-        image = affine.warp_image(decoded["image"], matrix, self.input_size, self.fill_value, self.warp_backend,
-                                  channel_scale=params.get("color"), dtype=dtype)
-        image.set_shape([*self.input_size, 3])
+        return {
+            "image": decoded["image"],
+            "center": tf.cast(decoded["center"], tf.float32),
+            "box": affine.fit_box_to_aspect(decoded["scale"], self.input_size),
+            "keypoints_2d": decoded["keypoints_2d"],
+            "visible": decoded["visible"],
+            "z_mm": decoded["keypoints_3d"][:, 2],
+            "has_3d": tf.cast(decoded["has_3d"], tf.float32),
+        }
 
+    def _crop(self, decoded):
+        """Deterministic float32 crop of one example: `(image, joints, image_to_crop matrix)`."""
+        instance = self._instance(decoded)
+        matrix = affine.crop_transform(instance["center"], instance["box"], self.input_size)
+        image = affine.warp_image(instance["image"], matrix, self.input_size, self.fill_value, self.warp_backend)
+        image.set_shape([*self.input_size, 3])
+        return image, self._crop_joints(instance, matrix, tf.constant(False)), matrix
+
+    def _crop_joints(self, instance, matrix, flip):
+        """Joints moved into the crop by `matrix` `(..., 3, 3)`; where `flip` `(...)`, left/right pairs swapped.
+
+        Root-relative depth is unchanged by in-plane rotation, scaling and a horizontal flip; only its joint order
+        follows the flip.
+        """
         joints = {
-            "keypoints_px": affine.transform_points(matrix, decoded["keypoints_2d"]),
-            "visible": tf.cast(decoded["visible"], tf.float32),
-            # Root-relative depth is unchanged by in-plane rotation, scaling and a horizontal flip.
-            "z_mm": tf.cast(decoded["keypoints_3d"], tf.float32)[:, 2],
+            "keypoints_px": affine.transform_points(matrix, instance["keypoints_2d"]),
+            "visible": instance["visible"],
+            "z_mm": instance["z_mm"],
         }
         permutation = self.skeleton.flip_permutation()
-        joints = {key: tf.where(params["flip"], keypoint_ops.swap_flip_pairs(value, permutation), value)
-                  for key, value in joints.items()}
-        joints["has_3d"] = tf.cast(decoded["has_3d"], tf.float32)
-        return image, joints, matrix
+        batch_rank = flip.shape.rank
+        for key, value in joints.items():
+            swapped = keypoint_ops.swap_flip_pairs(value, permutation, axis=batch_rank)
+            condition = tf.reshape(flip, tf.concat([tf.shape(flip), [1] * (value.shape.rank - batch_rank)], 0))
+            joints[key] = tf.where(condition, swapped, value)
+        joints["has_3d"] = instance["has_3d"]
+        return joints
 
     def _to_model_skeleton(self, decoded):
         """Checks K and maps per-joint fields from the source skeleton to the model's skeleton."""

@@ -33,38 +33,39 @@ def fit_box_to_aspect(box_size, output_size):
     """Grows a box so that its aspect ratio matches the output's, keeping the person's own aspect.
 
     Args:
-      box_size: `(2,)` float box `[w, h]` in pixels.
+      box_size: `(..., 2)` float box `[w, h]` in pixels.
       output_size: int or `(height, width)` of the crop.
 
     Returns:
-      `(2,)` float32 `[w, h]`, each side at least the input's, with `w / h == width / height`.
+      `(..., 2)` float32 `[w, h]`, each side at least the input's, with `w / h == width / height`.
     """
     height, width = _size_hw(output_size)
     box_size = tf.cast(box_size, tf.float32)
     aspect = width / height
-    box_w = tf.maximum(box_size[0], box_size[1] * aspect)
-    box_h = tf.maximum(box_size[1], box_size[0] / aspect)
-    return tf.stack([box_w, box_h])
+    box_w = tf.maximum(box_size[..., 0], box_size[..., 1] * aspect)
+    box_h = tf.maximum(box_size[..., 1], box_size[..., 0] / aspect)
+    return tf.stack([box_w, box_h], axis=-1)
 
 
 def crop_transform(center, box_size, output_size, rotation_deg=0.0, flip=False):
     """Builds the matrix that maps original-image pixels to crop pixels.
 
-    The box is first padded to the crop's aspect (`fit_box_to_aspect`), so the scale is isotropic.
+    The box is first padded to the crop's aspect (`fit_box_to_aspect`), so the scale is isotropic. Leading batch
+    dimensions `...` broadcast: one matrix per box.
 
     Args:
-      center: `(2,)` box centre `[cx, cy]` in original-image pixels.
-      box_size: `(2,)` box size `[w, h]` in original-image pixels.
+      center: `(..., 2)` box centre `[cx, cy]` in original-image pixels.
+      box_size: `(..., 2)` box size `[w, h]` in original-image pixels.
       output_size: int or `(height, width)` of the crop.
-      rotation_deg: scalar, degrees, positive = counter-clockwise as displayed.
-      flip: scalar bool, mirror the crop horizontally.
+      rotation_deg: `(...)` degrees, positive = counter-clockwise as displayed.
+      flip: `(...)` bool, mirror the crop horizontally.
 
     Returns:
-      `(3, 3)` float32 matrix `M`, last row `[0, 0, 1]`.
+      `(..., 3, 3)` float32 matrices `M`, last row `[0, 0, 1]`.
     """
     height, width = _size_hw(output_size)
     center = tf.cast(center, tf.float32)
-    box_w = fit_box_to_aspect(box_size, output_size)[0]
+    box_w = fit_box_to_aspect(box_size, output_size)[..., 0]
     scale = width / box_w
     theta = tf.cast(rotation_deg, tf.float32) * (math.pi / 180.0)
     cos = tf.cos(theta) * scale
@@ -74,34 +75,47 @@ def crop_transform(center, box_size, output_size, rotation_deg=0.0, flip=False):
     a, b = mirror * cos, mirror * sin
     c, d = -sin, cos
     out_cx, out_cy = (width - 1) / 2.0, (height - 1) / 2.0
-    tx = out_cx - (a * center[0] + b * center[1])
-    ty = out_cy - (c * center[0] + d * center[1])
-    zero, one = tf.zeros([]), tf.ones([])
-    return tf.reshape(tf.stack([a, b, tx, c, d, ty, zero, zero, one]), [3, 3])
+    tx = out_cx - (a * center[..., 0] + b * center[..., 1])
+    ty = out_cy - (c * center[..., 0] + d * center[..., 1])
+    a, b, c, d, tx, ty = _broadcast(a, b, c, d, tx, ty)
+    zero, one = tf.zeros_like(a), tf.ones_like(a)
+    rows = tf.stack([a, b, tx, c, d, ty, zero, zero, one], axis=-1)
+    return tf.reshape(rows, tf.concat([tf.shape(a), [3, 3]], axis=0))
+
+
+def _broadcast(*tensors):
+    shape = tf.shape(tensors[0])
+    for tensor in tensors[1:]:
+        shape = tf.broadcast_dynamic_shape(shape, tf.shape(tensor))
+    return [tf.broadcast_to(tensor, shape) for tensor in tensors]
 
 
 def transform_points(matrix, points):
-    """Applies an affine `(3, 3)` matrix to points.
+    """Applies affine `(3, 3)` matrices to points.
 
     Args:
-      matrix: `(3, 3)` affine matrix (last row `[0, 0, 1]`).
-      points: `(..., 2)` points `(x, y)`.
+      matrix: `(..., 3, 3)` affine matrices (last row `[0, 0, 1]`), one per leading index of `points`.
+      points: `(..., P, 2)` points `(x, y)` (or a single point `(2,)` with one `(3, 3)` matrix).
 
     Returns:
-      `(..., 2)` float32 transformed points.
+      float32 points of the shape of `points`, transformed.
     """
     matrix = tf.cast(matrix, tf.float32)
     points = tf.cast(points, tf.float32)
-    return tf.linalg.matvec(matrix[:2, :2], points) + matrix[:2, 2]
+    if points.shape.rank == 1:
+        return transform_points(matrix, points[None])[0]
+    # x' = A x + t for every point: points @ A^T, with A and t broadcast over the point axis.
+    return tf.matmul(points, matrix[..., :2, :2], transpose_b=True) + matrix[..., None, :2, 2]
 
 
 def invert_affine(matrix):
-    """Inverts an affine `(3, 3)` matrix in closed form; returns `(3, 3)` float32."""
+    """Inverts affine `(..., 3, 3)` matrices in closed form; returns float32 of the same shape."""
     matrix = tf.cast(matrix, tf.float32)
-    linear_inv = tf.linalg.inv(matrix[:2, :2])
-    translation = -tf.linalg.matvec(linear_inv, matrix[:2, 2])
-    top = tf.concat([linear_inv, translation[:, None]], axis=1)
-    return tf.concat([top, tf.constant([[0.0, 0.0, 1.0]])], axis=0)
+    linear_inv = tf.linalg.inv(matrix[..., :2, :2])
+    translation = -tf.linalg.matvec(linear_inv, matrix[..., :2, 2])
+    top = tf.concat([linear_inv, translation[..., None]], axis=-1)
+    bottom = tf.broadcast_to(tf.constant([[0.0, 0.0, 1.0]]), tf.concat([tf.shape(top)[:-2], [1, 3]], axis=0))
+    return tf.concat([top, bottom], axis=-2)
 
 
 WARP_BACKENDS = ("tensorflow", "opencv")
@@ -130,26 +144,59 @@ def warp_image(image, matrix, output_size, fill_value=0.0, backend="tensorflow",
     Returns:
       `(height, width, C)` crop of `dtype`.
     """
+    scale = None if channel_scale is None else tf.convert_to_tensor(channel_scale)[None]
+    crops = warp_images(tf.convert_to_tensor(image)[None], tf.convert_to_tensor(matrix)[None], output_size,
+                        fill_value=fill_value, backend=backend, channel_scale=scale, dtype=dtype)
+    return crops[0]
+
+
+def warp_images(images, matrices, output_size, image_sizes=None, fill_value=0.0, backend="tensorflow",
+                channel_scale=None, dtype="float32"):
+    """Warps a batch of images, each with its own matrix, into crops: one bilinear resampling each.
+
+    The training pipeline warps whole batches in one call (`Parser.parse_train_batch`): for `opencv` that is one
+    Python call per batch instead of one per example, which costs about as much CPU time as the warp itself
+    (docs/benchmarks.md).
+
+    Args:
+      images: `(N, H_max, W_max, C)` uint8 or float32 images, each in the top-left corner of its slot (as
+        `Dataset.padded_batch` lays out images of different sizes).
+      matrices: `(N, 3, 3)` image-to-crop matrices from `crop_transform`.
+      output_size: int or `(height, width)` of the crops.
+      image_sizes: `(N, 2)` int `[height, width]` of each image; pixels beyond it count as outside the image
+        (they get `fill_value`, whatever the padding holds). None: every image fills its slot.
+      fill_value, backend, dtype: as `warp_image`.
+      channel_scale: optional `(N, C)` per-image colour factors, as `warp_image`'s.
+
+    Returns:
+      `(N, height, width, C)` crops of `dtype`.
+    """
     height, width = _size_hw(output_size)
     if dtype not in WARP_DTYPES:
         raise ValueError(f"Unknown warp dtype {dtype!r}; valid: {WARP_DTYPES}.")
+    images = tf.convert_to_tensor(images)
     if backend == "opencv":
-        return _warp_opencv(image, matrix, height, width, fill_value, channel_scale, dtype)
+        return _warp_opencv(images, matrices, image_sizes, height, width, fill_value, channel_scale, dtype)
     if backend != "tensorflow":
         raise ValueError(f"Unknown warp backend {backend!r}; valid: {WARP_BACKENDS}.")
-    crop_to_image = invert_affine(matrix)
-    transforms = tf.reshape(crop_to_image, [9])[:8][None, :]
+    images = tf.cast(images, tf.float32)
+    fill = tf.cast(fill_value, tf.float32)
+    if image_sizes is not None:
+        image_sizes = tf.cast(image_sizes, tf.int32)
+        rows = tf.range(tf.shape(images)[1])[None, :, None, None] < image_sizes[:, 0, None, None, None]
+        cols = tf.range(tf.shape(images)[2])[None, None, :, None] < image_sizes[:, 1, None, None, None]
+        images = tf.where(rows & cols, images, fill)
+    transforms = tf.reshape(invert_affine(matrices), [-1, 9])[:, :8]
     warped = tf.raw_ops.ImageProjectiveTransformV3(
-        images=tf.cast(image, tf.float32)[None],
+        images=images,
         transforms=transforms,
         output_shape=tf.constant([height, width], tf.int32),
-        fill_value=tf.cast(fill_value, tf.float32),
+        fill_value=fill,
         interpolation="BILINEAR",
         fill_mode="CONSTANT",
     )
-    warped = warped[0]
     if channel_scale is not None:
-        warped = tf.clip_by_value(warped * tf.cast(channel_scale, tf.float32), 0.0, 255.0)
+        warped = tf.clip_by_value(warped * tf.cast(channel_scale, tf.float32)[:, None, None, :], 0.0, 255.0)
     if dtype == "uint8":
         return tf.saturate_cast(tf.round(warped), tf.uint8)
     return warped
@@ -192,34 +239,45 @@ def _single_threaded_opencv():
 _RGBA_WARP_MAX_SOURCE_RATIO = 8
 
 
-def _warp_opencv(image, matrix, height, width, fill_value, channel_scale=None, dtype="float32"):
+def _warp_array_opencv(array, image_to_crop, height, width, fill_value, channel_scale, dtype):
+    """One numpy image `(h, w, C)` -> its crop `(height, width, C)` of `dtype` (see `warp_image`)."""
     import cv2  # pylint: disable=import-outside-toplevel
 
-    _single_threaded_opencv()
-
-    def warp(array, image_to_crop, *scale):
-        via_rgba = (array.dtype == np.uint8 and array.ndim == 3 and array.shape[-1] == 3
-                    and array.shape[0] * array.shape[1] <= _RGBA_WARP_MAX_SOURCE_RATIO * height * width)
-        source = cv2.cvtColor(array, cv2.COLOR_RGB2RGBA) if via_rgba else array
-        # cv2.warpAffine takes the forward (image -> crop) matrix and, like TensorFlow, integer pixel centres.
-        crop = cv2.warpAffine(source, image_to_crop[:2], (width, height), flags=cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_CONSTANT, borderValue=(float(fill_value),) * 4)
-        crop = cv2.cvtColor(crop, cv2.COLOR_RGBA2RGB) if via_rgba else crop.reshape(height, width, array.shape[-1])
-        if scale:
-            return _scale_channels_opencv(crop, scale[0], dtype)
-        if dtype == "uint8" and crop.dtype != np.uint8:
-            return np.rint(np.clip(crop, 0.0, 255.0)).astype(np.uint8)
-        return crop
-
-    image = tf.convert_to_tensor(image)
-    channels = image.shape[-1]
-    inputs = [image, tf.cast(matrix, tf.float64)]
+    via_rgba = (array.dtype == np.uint8 and array.ndim == 3 and array.shape[-1] == 3
+                and array.shape[0] * array.shape[1] <= _RGBA_WARP_MAX_SOURCE_RATIO * height * width)
+    source = cv2.cvtColor(array, cv2.COLOR_RGB2RGBA) if via_rgba else array
+    # cv2.warpAffine takes the forward (image -> crop) matrix and, like TensorFlow, integer pixel centres.
+    crop = cv2.warpAffine(source, image_to_crop[:2], (width, height), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=(float(fill_value),) * 4)
+    crop = cv2.cvtColor(crop, cv2.COLOR_RGBA2RGB) if via_rgba else crop.reshape(height, width, array.shape[-1])
     if channel_scale is not None:
-        inputs.append(tf.cast(channel_scale, tf.float32))
+        return _scale_channels_opencv(crop, channel_scale, dtype)
+    if dtype == "uint8" and crop.dtype != np.uint8:
+        return np.rint(np.clip(crop, 0.0, 255.0)).astype(np.uint8)
+    return crop
+
+
+def _warp_opencv(images, matrices, image_sizes, height, width, fill_value, channel_scale=None, dtype="float32"):
+    _single_threaded_opencv()
+    channels = images.shape[-1]
     if dtype == "uint8":
         out_dtype = tf.uint8
     else:
-        out_dtype = image.dtype if channel_scale is None else tf.float32
+        out_dtype = images.dtype if channel_scale is None else tf.float32
+
+    def warp(arrays, image_to_crop, sizes, *scale):
+        crops = np.empty((len(arrays), height, width, arrays.shape[-1]), out_dtype.as_numpy_dtype)
+        for index, array in enumerate(arrays):
+            if sizes.size:
+                array = array[:sizes[index, 0], :sizes[index, 1]]
+            crops[index] = _warp_array_opencv(array, image_to_crop[index], height, width, fill_value,
+                                              scale[0][index] if scale else None, dtype)
+        return crops
+
+    sizes = tf.zeros([0, 2], tf.int32) if image_sizes is None else tf.cast(image_sizes, tf.int32)
+    inputs = [images, tf.cast(matrices, tf.float64), sizes]
+    if channel_scale is not None:
+        inputs.append(tf.cast(channel_scale, tf.float32))
     warped = tf.numpy_function(warp, inputs, out_dtype, stateful=False)
-    warped = tf.reshape(warped, [height, width, -1 if channels is None else channels])
+    warped = tf.reshape(warped, [-1, height, width, -1 if channels is None else channels])
     return tf.cast(warped, dtype)

@@ -19,17 +19,18 @@ JOINT_ALIASES = {
 }
 
 
-def swap_flip_pairs(values, flip_permutation):
+def swap_flip_pairs(values, flip_permutation, axis=0):
     """Reorders per-joint values so that every left/right pair is swapped.
 
     Args:
-      values: `(K, ...)` per-joint tensor.
+      values: per-joint tensor with the joints on `axis`, e.g. `(K, ...)` or `(N, K, ...)` with `axis=1`.
       flip_permutation: `(K,)` int permutation from `Skeleton.flip_permutation()`.
+      axis: the joint axis.
 
     Returns:
-      `(K, ...)` tensor, `out[k] = values[flip_permutation[k]]`.
+      Tensor of the shape of `values`, `out[..., k, ...] = values[..., flip_permutation[k], ...]`.
     """
-    return tf.gather(values, tf.constant(flip_permutation, tf.int32), axis=0)
+    return tf.gather(values, tf.constant(flip_permutation, tf.int32), axis=axis)
 
 
 def joint_index_map(source: str, target: str, aliases: Optional[Mapping[str, str]] = None) -> np.ndarray:

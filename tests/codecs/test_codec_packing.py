@@ -5,6 +5,7 @@ import pytest
 
 from integral_keras.codecs import pack_heatmap_target
 from integral_keras.codecs import pack_joint_target
+from integral_keras.codecs import packing
 from integral_keras.codecs import unpack_heatmap_target
 from integral_keras.codecs import unpack_joint_target
 
@@ -22,6 +23,18 @@ def test_pack_heatmap_target_layout():
     maps, joint_weights = unpack_heatmap_target(packed, num_joints=3, depth=2)
     np.testing.assert_array_equal(maps, packed[..., :6])
     np.testing.assert_array_equal(joint_weights, weights)
+
+
+def test_separable_pack_equals_the_packed_outer_product():
+    rng = np.random.default_rng(1)
+    rows, cols = rng.random((2, 5, 6)), rng.random((2, 4, 6))  # K=3, D=2
+    weights = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 1.0]])
+    packed = packing.pack_separable_heatmap_target(rows, cols, weights).numpy()
+    maps = np.einsum("nhc,nwc->nhwc", rows, cols)
+    assert packed.shape == (2, 5, 4, 9)
+    np.testing.assert_allclose(packed[..., :6], maps, rtol=1e-6)
+    for n in range(2):
+        np.testing.assert_array_equal(packed[n, :, :, 6:], np.broadcast_to(weights[n], (5, 4, 3)))
 
 
 def test_pack_joint_target_layout():

@@ -65,7 +65,8 @@ def test_corrupt_records_and_undecodable_images_are_skipped_and_counted(tmp_path
     assert "kept 4 examples, skipped 4 corrupt records and 1 undecodable images" in caplog.text
 
 
-def test_mixed_2d_3d_batches_hold_the_configured_fraction(tmp_path):
+@pytest.mark.parametrize("flip_prob_2d", [0.5, 0.0])  # same settings: batched parsing; different: per example
+def test_mixed_2d_3d_batches_hold_the_configured_fraction(tmp_path, flip_prob_2d):
     with ShardedWriter(str(tmp_path / "h36m"), num_shards=2) as writer:
         for i in range(24):
             writer.write(_example(i, "h36m", has_3d=True))
@@ -74,7 +75,8 @@ def test_mixed_2d_3d_batches_hold_the_configured_fraction(tmp_path):
             writer.write(_example(100 + i, "mpii"))
     parser_3d = _parser("h36m", depth=4, scale_factor=0.0, translation_factor=0.0, rotation_factor=0.0)
     parser_2d = _parser("h36m", depth=4, source_skeleton="mpii", scale_factor=0.0, translation_factor=0.0,
-                        rotation_factor=0.0)
+                        rotation_factor=0.0, flip_prob=flip_prob_2d)
+    assert parser_3d.can_share_batches_with(parser_2d) == (flip_prob_2d == 0.5)
     dataset = build_dataset(str(tmp_path / "h36m*"), parser_3d, batch_size=20, is_training=True,
                             mix_2d_file_pattern=str(tmp_path / "mpii*"), mix_2d_parser=parser_2d, mix_2d_ratio=0.5,
                             seed=3, shuffle_buffer=16)
@@ -107,6 +109,29 @@ def test_training_batches_are_full_shaped_and_reproducible_with_a_seed(tmp_path)
         np.testing.assert_array_equal(image_a, image_b)
         np.testing.assert_array_equal(joints_a, joints_b)
     assert not all(np.array_equal(x[1], y[1]) for x, y in zip(a, c))
+
+
+def test_training_batches_mix_image_sizes_without_leaking_the_padding(tmp_path):
+    """Records of different image sizes share padded batches; each crop shows only its own image and fill."""
+    records = []
+    for i in range(12):
+        size = (SIZE, SIZE) if i % 2 else (SIZE + 16, SIZE + 40)
+        image = np.full((*size, 3), 10 + i, np.uint8)
+        records.append(make_example(image=image, image_id=i, dataset="mpii", center=[size[1] / 2, size[0] / 2],
+                                    scale=[1.5 * size[1], 1.5 * size[1]], height=size[0], width=size[1],
+                                    keypoints_2d=np.full((16, 2), size[0] / 2)).SerializeToString())
+    _write(str(tmp_path / "sizes.tfrecord"), records)
+    parser = _parser(method="I1", rotation_prob=1.0, color_factor=0.0, fill_value=3.0)
+    dataset = build_dataset(str(tmp_path / "sizes.tfrecord"), parser, batch_size=4, is_training=True, seed=1,
+                            shuffle_buffer=12)
+    for images, labels in dataset.take(6):
+        assert images.shape == (4, SIZE, SIZE, 3) and labels["heatmaps"].shape == (4, SIZE // 4, SIZE // 4, 32)
+        for crop in images.numpy():
+            values = set(np.unique(crop)) - {3}
+            # The image's own value (the box is 1.5x the image, so the fill shows too) and its bilinear blends
+            # with the fill at the border; a zero from the padding never appears.
+            own = max(values)
+            assert own >= 10 and 3 in np.unique(crop) and min(values) > 3 and own == crop[SIZE // 2, SIZE // 2, 0]
 
 
 def test_eval_pass_is_in_file_order_and_keeps_the_last_partial_batch(tmp_path):

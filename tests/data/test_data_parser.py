@@ -157,6 +157,14 @@ def test_uint8_training_crop_is_the_float32_crop_rounded(warp_backend):
     np.testing.assert_array_equal(as_uint8[1]["joints"].numpy(), as_float[1]["joints"].numpy())
 
 
+def _prepared_batch(parser, examples):
+    """`prepare_train_example` of each decoded example, zero-padded and stacked as `Dataset.padded_batch` does."""
+    prepared = [parser.prepare_train_example(decoded) for decoded in examples]
+    return next(iter(tf.data.Dataset.from_tensor_slices([0]).flat_map(
+        lambda _: tf.data.Dataset.from_generator(lambda: iter(prepared), output_signature=tf.nest.map_structure(
+            lambda v: tf.TensorSpec([None] * v.shape.rank, v.dtype), prepared[0]))).padded_batch(len(prepared))))
+
+
 def test_model_gives_the_same_output_for_the_uint8_and_the_float32_batch():
     import keras  # pylint: disable=import-outside-toplevel
 
@@ -165,9 +173,8 @@ def test_model_gives_the_same_output_for_the_uint8_and_the_float32_batch():
     rng = np.random.default_rng(6)
     decoded = _decoded(rng.integers(0, 256, (120, 160, 3)).astype(np.uint8), rng.uniform(50, 110, (16, 2)))
     parser = _parser(method="I1")
-    halves = [parser.parse_train_example(decoded, tf.constant([seed, 0])) for seed in (1, 2)]
-    images, _ = parser.finish_train_batch(*tf.nest.map_structure(lambda *v: tf.stack(v), *halves))
-    assert images.dtype == tf.uint8
+    images, _ = parser.parse_train_batch(_prepared_batch(parser, [decoded, decoded]), tf.constant([1, 0]))
+    assert images.dtype == tf.uint8 and images.shape == (2, INPUT, INPUT, 3)
     config = ModelConfig(backbone="resnet18", method="I1", num_joints=16, input_size=INPUT, heatmap_size=HEATMAP,
                          num_deconv=3, deconv_filters=8)
     keras.utils.set_random_seed(0)
@@ -194,29 +201,49 @@ def test_training_augmentation_is_reproducible_from_the_seed():
     assert not np.allclose(a[1]["joints"].numpy(), c[1]["joints"].numpy())
 
 
-@pytest.mark.parametrize("method", ["I1", "Istar"])
-def test_batched_finish_equals_per_example_parse_train(method):
-    """The reader's split (per-example warp, per-batch targets) gives what parse_train gives per example."""
+@pytest.mark.parametrize("method,warp_backend", [("I1", "opencv"), ("Istar", "opencv"), ("I1", "tensorflow")])
+def test_padded_batch_of_different_sizes_equals_each_example_alone(method, warp_backend):
+    """The reader's path (prepare per example, padded batch, parse per batch) gives each example what its own
+    parameters give it alone: the padding of the smaller image never reaches its crop."""
     rng = np.random.default_rng(3)
-    decoded = _decoded(rng.integers(0, 255, (120, 160, 3)).astype(np.uint8), rng.uniform(50, 110, (16, 2)))
-    parser = _parser(method=method)
-    seeds = [tf.constant([1, 2]), tf.constant([3, 4])]
-    halves = [parser.parse_train_example(decoded, seed) for seed in seeds]
-    batch = tf.nest.map_structure(lambda *values: tf.stack(values), *halves)
-    images, labels = parser.finish_train_batch(*batch)
-    for index, seed in enumerate(seeds):
-        image, expected = parser.parse_train(decoded, seed=seed)
-        np.testing.assert_array_equal(images[index].numpy(), image.numpy())
-        for key in parser.target_keys():
-            np.testing.assert_allclose(labels[key][index].numpy(), expected[key].numpy(), atol=1e-6)
+    small = _decoded(rng.integers(0, 255, (90, 100, 3)).astype(np.uint8), rng.uniform(30, 70, (16, 2)),
+                     center=(50.0, 45.0), scale=(80.0, 80.0))  # the crop reaches past the image: fill, not padding
+    large = _decoded(rng.integers(0, 255, (120, 160, 3)).astype(np.uint8), rng.uniform(50, 110, (16, 2)))
+    parser = _parser(method=method, rotation_prob=1.0, flip_prob=0.5, color_factor=0.0, fill_value=7.0,
+                     warp_backend=warp_backend)
+    batch = _prepared_batch(parser, [small, large])
+    assert batch["image"].shape == (2, 120, 160, 3)
+    params = parser.sample_augmentation(tf.constant([5, 1]), batch_size=2)
+    images, joints = parser.augment_batch(batch, params)
+    labels = parser._labels(joints)  # pylint: disable=protected-access
+    for index, decoded in enumerate((small, large)):
+        one = {key: value[None] for key, value in parser.prepare_train_example(decoded).items()}
+        own = {key: value[index:index + 1] for key, value in params.items()}
+        image, expected = parser.augment_batch(one, own)
+        np.testing.assert_array_equal(images[index].numpy(), image[0].numpy())
+        for key, value in parser._labels(expected).items():  # pylint: disable=protected-access
+            np.testing.assert_allclose(labels[key][index].numpy(), value[0].numpy(), atol=1e-6)
+    assert (images[0].numpy() == 7).all(axis=-1).any()  # fill value where the crop leaves the small image
 
 
-def test_can_finish_batches_only_of_parsers_with_the_same_targets():
+def test_first_example_of_a_batch_gets_the_unbatched_parameters():
+    parser = _parser(rotation_prob=1.0, flip_prob=0.5)
+    single = parser.sample_augmentation(tf.constant([3, 9]))
+    batched = parser.sample_augmentation(tf.constant([3, 9]), batch_size=4)
+    for key, value in single.items():
+        assert batched[key].shape[0] == 4
+        np.testing.assert_array_equal(batched[key][0].numpy(), value.numpy())
+    assert len(set(batched["rotation"].numpy().tolist())) == 4
+
+
+def test_can_share_batches_only_with_parsers_that_augment_and_encode_alike():
     parser = _parser("h36m", method="I1")
-    assert parser.can_finish_batches_of(_parser("h36m", method="I1", source_skeleton="mpii", flip_prob=0.0))
-    assert not parser.can_finish_batches_of(_parser("h36m", method="I2"))
+    assert parser.can_share_batches_with(_parser("h36m", method="I1", source_skeleton="mpii"))
+    assert not parser.can_share_batches_with(_parser("h36m", method="I1", source_skeleton="mpii", flip_prob=0.0))
+    assert not parser.can_share_batches_with(_parser("h36m", method="I2"))
+    assert not parser.can_share_batches_with(_parser("h36m", method="I1", warp_backend="tensorflow"))
     other_codec = PoseCodec(skeletons.get_skeleton("h36m").num_joints, INPUT, HEATMAP, sigma=2.0)
-    assert not parser.can_finish_batches_of(Parser(other_codec, "I1", "h36m"))
+    assert not parser.can_share_batches_with(Parser(other_codec, "I1", "h36m"))
 
 
 def test_multi_stage_labels_duplicate_every_target():

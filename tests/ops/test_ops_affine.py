@@ -160,3 +160,38 @@ def test_unknown_warp_dtype_is_named():
 def test_unknown_warp_backend_is_named():
     with pytest.raises(ValueError, match="pillow"):
         affine.warp_image(np.zeros((4, 4, 3), np.uint8), np.eye(3, dtype=np.float32), 4, backend="pillow")
+
+
+def test_batched_crop_transforms_and_points_equal_one_at_a_time():
+    centers = np.array([[120.3, 80.7], [40.0, 30.0], [64.0, 64.0]])
+    boxes = np.array([[90.0, 60.0], [30.0, 50.0], [100.0, 100.0]])
+    angles, flips = np.array([25.0, -30.0, 0.0]), np.array([False, True, True])
+    points = np.random.default_rng(2).uniform(0, 128, (3, 5, 2))
+    matrices = affine.crop_transform(centers, boxes, (48, 64), angles, flips)
+    moved = affine.transform_points(matrices, points).numpy()
+    assert matrices.shape == (3, 3, 3) and moved.shape == (3, 5, 2)
+    inverse = affine.invert_affine(matrices).numpy()
+    for i in range(3):
+        one = affine.crop_transform(centers[i], boxes[i], (48, 64), angles[i], flips[i]).numpy()
+        np.testing.assert_allclose(matrices[i].numpy(), one, atol=1e-5)
+        np.testing.assert_allclose(moved[i], (points[i] @ one[:2, :2].T) + one[:2, 2], atol=1e-3)
+        np.testing.assert_allclose(inverse[i], np.linalg.inv(one), atol=1e-5)
+
+
+@pytest.mark.parametrize("backend", ["opencv", "tensorflow"])
+def test_warp_images_reads_only_each_images_own_size(backend):
+    rng = np.random.default_rng(4)
+    small = rng.integers(0, 256, (30, 40, 3)).astype(np.uint8)
+    large = rng.integers(0, 256, (50, 60, 3)).astype(np.uint8)
+    slots = np.full((2, 50, 60, 3), 99, np.uint8)  # padding that must never show
+    slots[0, :30, :40], slots[1] = small, large
+    matrices = np.stack([affine.crop_transform([20.0, 15.0], [50.0, 50.0], 24, 20.0, True).numpy(),
+                         affine.crop_transform([30.0, 25.0], [40.0, 40.0], 24, -10.0, False).numpy()])
+    scale = np.array([[1.1, 0.9, 1.0], [1.0, 1.2, 0.8]], np.float32)
+    crops = affine.warp_images(slots, matrices, 24, image_sizes=[[30, 40], [50, 60]], fill_value=5.0,
+                               backend=backend, channel_scale=scale, dtype="uint8").numpy()
+    assert crops.shape == (2, 24, 24, 3) and crops.dtype == np.uint8
+    for i, image in enumerate((small, large)):
+        alone = affine.warp_image(image, matrices[i], 24, fill_value=5.0, backend=backend, channel_scale=scale[i],
+                                  dtype="uint8").numpy()
+        np.testing.assert_array_equal(crops[i], alone)
