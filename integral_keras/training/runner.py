@@ -110,7 +110,9 @@ def run_experiment(config, model_dir: str, mode: str = "train",
             f.write(config.to_yaml())
     if mode in ("train", "train_and_eval"):
         results = trainer.train()
-        if mode == "train_and_eval":
+        # `train` evaluates at its last step; a second pass would repeat it (and count twice for a plateau
+        # schedule). Only a run that had nothing left to train still needs its evaluation.
+        if mode == "train_and_eval" and not any(key.startswith("eval/") for key in results):
             results.update({f"eval/{k}": v for k, v in trainer.evaluate().items()})
         return results
     if trainer.checkpoints.restore() is None:

@@ -24,8 +24,9 @@ def test_quick_demo_runs_every_stage(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
 
     rows = [line for line in (work_dir / "results.md").read_text().splitlines() if line.startswith("| demo_")]
-    assert [row.split("|")[1].strip() for row in rows] == ["demo_resnet18_Istar_2d", "demo_resnet18_Istar_3d"]
-    for name, row in zip(("demo_resnet18_Istar_2d", "demo_resnet18_Istar_3d"), rows):
+    names = ("demo_hourglass_Istar_2d", "demo_resnet18_Istar_3d")
+    assert [row.split("|")[1].strip() for row in rows] == list(names)
+    for name, row in zip(names, rows):
         assert (export_dir / name / "1" / "saved_model.pb").is_file()
         assert (export_dir / name / "tflite" / f"{name}_float32.tflite").stat().st_size > 0
         cells = [cell.strip() for cell in row.split("|")[1:-1]]

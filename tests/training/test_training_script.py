@@ -31,8 +31,10 @@ def test_train_script_trains_evaluates_and_checkpoints(tmp_path):
         "train.heatmap_pretrain_steps=2", "train.log_every_steps=2", "eval.max_batches=2"])
     command = [sys.executable, "scripts/train.py", "--config_file=configs/synthetic_2d.yaml",
                f"--model_dir={tmp_path / 'run'}", f"--params_override={overrides}"]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(command + ["--mode=train_and_eval"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr.count("eval at step 4:") == 1  # the final evaluation is not repeated
     assert os.path.exists(tmp_path / "run" / "checkpoints" / "ckpt-4.index")
     assert "total_steps: 4" in (tmp_path / "run" / "config.yaml").read_text()
     assert {"loss/heatmaps", "loss/joints", "learning_rate", "images_per_second",
