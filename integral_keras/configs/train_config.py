@@ -14,6 +14,7 @@ LR_SCHEDULES = ("constant", "step", "plateau")
 MIXED_PRECISION = ("none", "float16", "bfloat16")
 JOINT_LOSSES = ("l1", "l2")
 LOSSES_AFTER_PRETRAIN = ("joints", "both")
+PROGRESS_BARS = ("auto", "on", "off")
 
 
 @dataclasses.dataclass
@@ -41,6 +42,8 @@ class TrainConfig(Config):
       checkpoint_every_steps: steps between checkpoints (also written at every epoch end and at the end).
       max_checkpoints: checkpoints kept.
       log_every_steps: steps between console lines and scalar summaries.
+      progress_bar: console progress bar with images/s and the loss, advanced at every host stop (log, checkpoint,
+        epoch end): `auto` (when standard error is a terminal), `on` or `off`.
       seed: Keras random seed for weight initialisation; None for fresh randomness.
     """
 
@@ -63,6 +66,7 @@ class TrainConfig(Config):
     checkpoint_every_steps: int = 500
     max_checkpoints: int = 3
     log_every_steps: int = 100
+    progress_bar: str = "auto"
     seed: Optional[int] = None
 
     def validate(self) -> None:
@@ -77,6 +81,7 @@ class TrainConfig(Config):
         self._check_choice("mixed_precision", MIXED_PRECISION)
         self._check_choice("joint_loss", JOINT_LOSSES)
         self._check_choice("losses_after_pretrain", LOSSES_AFTER_PRETRAIN)
+        self._check_choice("progress_bar", PROGRESS_BARS)
         for name in ("learning_rate", "min_learning_rate"):
             if not getattr(self, name) > 0:
                 raise ConfigError(name, f"invalid value {getattr(self, name)!r}; allowed range is (0, inf)")

@@ -15,9 +15,12 @@ the model itself:
   every epoch end and at the end; a restarted run restores the latest one and stops at the same `total_steps`.
   The data iterator is not checkpointed (a distributed iterator is not trackable); a resumed run restarts its
   input pipeline, which reshuffles;
+- the chief shows a console progress bar (tqdm; `train.progress_bar`) with images/s and the loss, advanced at
+  every host stop;
 - at every epoch end the validation loss (for the plateau schedule) and the metrics of `PoseEvaluator` are
   computed, logged and written to TensorBoard with images of predicted skeletons and heat maps.
 """
+import sys
 import time
 from typing import Callable, Dict, Optional, Union
 
@@ -140,14 +143,22 @@ class Trainer:
         iterator = iter(self._distribute_train_dataset())
         history = {}
         window_start, window_time = step, time.time()
+        bar = self._progress_bar(step, total)
         while step < total:
             phase = self.objective.phase(step)
             end = self._next_stop(step)
             self._set_learning_rate(self.learning_rate.value(step))
+            loop_start = time.time()
             losses = self._train_loop(phase)(iterator, tf.constant(end - step, tf.int32))
+            done = self.step - step
             step = self.step
             if step != end:
                 raise RuntimeError(f"global step is {step} after training to {end}")
+            if bar is not None:
+                rate = done * self.global_batch_size / max(time.time() - loop_start, 1e-9)
+                bar.set_postfix_str(f"{rate:.1f} img/s, loss {float(losses['loss']):.4g}, phase {phase}",
+                                    refresh=False)
+                bar.update(done)
             if step % self.config.log_every_steps == 0 or step == total:
                 elapsed = max(time.time() - window_time, 1e-9)
                 history = self._log_train(step, phase, losses, (step - window_start) / elapsed)
@@ -158,11 +169,24 @@ class Trainer:
                 window_time = time.time()  # evaluation time does not count against training speed
             if step % self.config.checkpoint_every_steps == 0 or epoch_end or step == total:
                 self.checkpoints.save()
+        if bar is not None:
+            bar.close()
         if self.pipeline_counters is not None:
             self.pipeline_counters.log_summary("training input")
         self.train_summaries.flush()
         history["step"] = float(step)
         return history
+
+    def _progress_bar(self, step: int, total: int):
+        """A tqdm bar of the training steps on standard error (chief only; `train.progress_bar`), or None."""
+        setting = getattr(self.config, "progress_bar", "auto")
+        if not self.is_chief or setting == "off":
+            return None
+        from tqdm import tqdm  # pylint: disable=import-outside-toplevel
+
+        # disable=None: tqdm turns itself off when standard error is not a terminal (logs keep the log lines).
+        return tqdm(total=total, initial=step, unit="step", desc="train", file=sys.stderr, dynamic_ncols=True,
+                    disable=None if setting == "auto" else False)
 
     def evaluate(self) -> Dict[str, float]:
         """Validation loss (of the current phase) and `evaluator` metrics; updates the plateau schedule."""

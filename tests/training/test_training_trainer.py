@@ -32,6 +32,14 @@ def _trainer(model_dir, **train):
                    tiny_dataset(4), 4, val_dataset=tiny_dataset(4, repeat=False))
 
 
+def test_progress_bar_counts_every_step_with_images_per_second(tmp_path, capsys):
+    _trainer(tmp_path / "on", total_steps=6, log_every_steps=2, progress_bar="on").train()
+    shown = capsys.readouterr().err
+    assert "6/6" in shown and "img/s" in shown and "loss" in shown
+    _trainer(tmp_path / "off", total_steps=2, progress_bar="off").train()
+    assert "img/s" not in capsys.readouterr().err
+
+
 def test_two_phase_schedule_switches_losses_at_the_configured_step(tmp_path):
     trainer = _trainer(tmp_path, total_steps=7, heatmap_pretrain_steps=4)
     initial_head = np.asarray(trainer.model.get_layer("head").kernel).copy()
