@@ -139,7 +139,8 @@ class InputReader:
       mix_2d_file_pattern: glob(s) of 2D-only records mixed into training; empty for no mixing.
       mix_2d_parser: the parser of those records (its `source_skeleton` is theirs).
       mix_2d_ratio: expected fraction of 2D examples per batch.
-      shuffle_buffer: decoded examples held for shuffling (they are full images: mind the memory).
+      shuffle_buffer: examples held for shuffling (training: person windows of `prepare_train_example`; their
+        images are what takes the memory).
       cache: keep decoded examples in memory after the first pass (augmentation still varies per epoch).
       deterministic: reproducible element order; with `seed` also reproducible augmentation and mixing.
       seed: seed for file order, shuffling, augmentation and mixing; None for fresh randomness.

@@ -167,13 +167,23 @@ class Parser:
         Args:
           decoded: dict from `decode_example` (one instance).
 
+        The image is cut to the window that any augmented crop of this person can sample (the box at the largest
+        scale, turned by any angle, at the largest shift; `_augmentation_window`), so that the shuffle buffer, the
+        cache and the padded batches hold person regions, not whole photographs; "center" and "keypoints_2d" are
+        moved into the window. The crops are those of the whole image.
+
         Returns:
-          Dict: "image" `(H, W, 3)` as decoded, "image_size" `(2,)` int32 `[H, W]`, "center" `(2,)`, "box" `(2,)`
-          person box `[w, h]` padded to the crop's aspect, "keypoints_2d" `(K, 2)` image pixels, "visible"
-          `(K,)`, "z_mm" `(K,)` root-relative depth and "has_3d" `()`, all float32 but the image and its size.
+          Dict: "image" `(H, W, 3)` as decoded, cut to the window, "image_size" `(2,)` int32 `[H, W]`, "center"
+          `(2,)`, "box" `(2,)` person box `[w, h]` padded to the crop's aspect, "keypoints_2d" `(K, 2)` window
+          pixels, "visible" `(K,)`, "z_mm" `(K,)` root-relative depth and "has_3d" `()`, all float32 but the image
+          and its size.
         """
         instance = self._instance(decoded)
-        instance["image_size"] = tf.shape(instance["image"], out_type=tf.int32)[:2]
+        image, offset = self._augmentation_window(instance)
+        instance["image"] = image
+        instance["image_size"] = tf.shape(image, out_type=tf.int32)[:2]
+        instance["center"] = instance["center"] - offset
+        instance["keypoints_2d"] = instance["keypoints_2d"] - offset
         return instance
 
     def parse_train_batch(self, batch, seed=None):
@@ -266,6 +276,23 @@ class Parser:
             "z_mm": decoded["keypoints_3d"][:, 2],
             "has_3d": tf.cast(decoded["has_3d"], tf.float32),
         }
+
+    def _augmentation_window(self, instance):
+        """The part of the image any training crop of `instance` can sample: `(image window, (2,) float32 [x0, y0])`.
+
+        A crop samples pixel centres inside its box, `box * scale` around `center + shift * box * scale`; turned by
+        any angle that box stays within its circumscribed circle, so the window is the centre +- (half the box
+        diagonal + the largest shift) at the largest scale, plus 2 pixels for the bilinear neighbours, clipped to
+        the image.
+        """
+        image = instance["image"]
+        size_xy = tf.cast(tf.shape(image)[1::-1], tf.float32)
+        box = instance["box"] * (1.0 + self.scale_factor)
+        half = 0.5 * tf.norm(box) + self.translation_factor * tf.reduce_max(box) + 2.0
+        low = tf.clip_by_value(tf.floor(instance["center"] - half), 0.0, size_xy)
+        high = tf.clip_by_value(tf.math.ceil(instance["center"] + half) + 1.0, low, size_xy)
+        start, stop = tf.cast(low, tf.int32), tf.cast(high, tf.int32)
+        return image[start[1]:stop[1], start[0]:stop[0]], low
 
     def _crop(self, decoded):
         """Deterministic float32 crop of one example: `(image, joints, image_to_crop matrix)`."""

@@ -212,7 +212,8 @@ def test_padded_batch_of_different_sizes_equals_each_example_alone(method, warp_
     parser = _parser(method=method, rotation_prob=1.0, flip_prob=0.5, color_factor=0.0, fill_value=7.0,
                      warp_backend=warp_backend)
     batch = _prepared_batch(parser, [small, large])
-    assert batch["image"].shape == (2, 120, 160, 3)
+    sizes = batch["image_size"].numpy()
+    assert (sizes[0] != sizes[1]).any() and tuple(batch["image"].shape[1:3]) == tuple(sizes.max(axis=0))
     params = parser.sample_augmentation(tf.constant([5, 1]), batch_size=2)
     images, joints = parser.augment_batch(batch, params)
     labels = parser._labels(joints)  # pylint: disable=protected-access
@@ -310,3 +311,33 @@ def test_build_parser_reads_model_and_data_configs():
     assert parser.flip_prob == 0.0 and parser.rotation_factor == 10.0 and parser.scale_factor == 0.25
     assert parser.source_skeleton.name == "mpii" and parser.target_keys() == ("heatmaps", "joints")
     assert parser.warp_backend == "tensorflow" and data_config.WARP_BACKENDS == affine.WARP_BACKENDS
+
+
+@pytest.mark.parametrize("center,scale", [((300.0, 200.0), (60.0, 90.0)), ((20.0, 380.0), (80.0, 50.0))])
+def test_training_example_is_cut_to_its_augmentation_window_without_changing_the_crops(center, scale):
+    rng = np.random.default_rng(8)
+    image = cv2_blur(rng.integers(0, 256, (400, 640, 3)).astype(np.uint8))
+    keypoints = np.asarray(center) + rng.uniform(-40, 40, (16, 2))
+    decoded = _decoded(image, keypoints, center=center, scale=scale)
+    parser = _parser(rotation_prob=1.0, flip_prob=0.5, scale_factor=0.25, translation_factor=0.05, color_factor=0.0)
+    prepared = parser.prepare_train_example(decoded)
+    height, width = prepared["image_size"].numpy()
+    assert height * width < 0.25 * 400 * 640  # a person region, not the photograph
+    whole = parser._instance(decoded)  # pylint: disable=protected-access
+    whole["image_size"] = tf.constant([400, 640], tf.int32)
+    for seed in range(6):  # extreme draws included: scale and shift at the bounds, any angle
+        params = parser.sample_augmentation(tf.constant([seed, 3]), batch_size=1)
+        params["scale"], params["rotation"] = params["scale"] * 0 + 1.25, params["rotation"] * 0 + 45.0 * seed
+        params["shift"] = params["shift"] * 0 + 0.05 * np.array([[1.0, -1.0]], np.float32)
+        cut, cut_joints = parser.augment_batch({k: v[None] for k, v in prepared.items()}, params)
+        full, full_joints = parser.augment_batch({k: v[None] for k, v in whole.items()}, params)
+        difference = np.abs(cut.numpy().astype(int) - full.numpy().astype(int))
+        assert difference.max() <= 1 and difference.mean() < 0.01  # bilinear weights differ in the last bits only
+        np.testing.assert_allclose(cut_joints["keypoints_px"].numpy(), full_joints["keypoints_px"].numpy(), atol=1e-3)
+
+
+def cv2_blur(image):
+    """Smooth random content, so that a one-level rounding difference stays rare."""
+    import cv2  # pylint: disable=import-outside-toplevel
+
+    return cv2.GaussianBlur(image, (0, 0), 3.0)
