@@ -178,7 +178,7 @@ class Parser:
           pixels, "visible" `(K,)`, "z_mm" `(K,)` root-relative depth and "has_3d" `()`, all float32 but the image
           and its size.
         """
-        instance = self._instance(decoded)
+        instance = self._instance(self._to_model_skeleton(decoded))
         image, offset = self._augmentation_window(instance)
         instance["image"] = image
         instance["image_size"] = tf.shape(image, out_type=tf.int32)[:2]
@@ -220,7 +220,7 @@ class Parser:
         Returns:
           `(image, labels)` as `parse_train`, the image float32.
         """
-        image, joints, _ = self._crop(decoded)
+        image, joints, _ = self._crop(self._to_model_skeleton(decoded))
         return image, self._labels(joints)
 
     def parse_eval(self, decoded):
@@ -232,8 +232,8 @@ class Parser:
           `EVAL_META_KEYS` (ids, box, score, ground-truth joints, head box, camera, root depth, Human3.6M ids),
           with joints expressed in the model's skeleton.
         """
-        image, _, matrix = self._crop(decoded)
         decoded = self._to_model_skeleton(decoded)
+        image, _, matrix = self._crop(decoded)
         meta = {key: decoded[key] for key in EVAL_META_KEYS}
         meta["crop_to_image"] = affine.invert_affine(matrix)
         return image, meta
@@ -265,8 +265,8 @@ class Parser:
     # Internals.
 
     def _instance(self, decoded):
-        """The fields of one decoded example that cropping needs, joints in the model's skeleton."""
-        decoded = self._to_model_skeleton(decoded)
+        """The fields of one decoded example (already in the model's skeleton: `_to_model_skeleton`) that
+        cropping needs."""
         return {
             "image": decoded["image"],
             "center": tf.cast(decoded["center"], tf.float32),
@@ -295,7 +295,8 @@ class Parser:
         return image[start[1]:stop[1], start[0]:stop[0]], low
 
     def _crop(self, decoded):
-        """Deterministic float32 crop of one example: `(image, joints, image_to_crop matrix)`."""
+        """Deterministic float32 crop of one example in the model's skeleton: `(image, joints, image_to_crop
+        matrix)`."""
         instance = self._instance(decoded)
         matrix = affine.crop_transform(instance["center"], instance["box"], self.input_size)
         image = affine.warp_image(instance["image"], matrix, self.input_size, self.fill_value, self.warp_backend)

@@ -179,7 +179,7 @@ class Trainer:
 
     def _progress_bar(self, step: int, total: int):
         """A tqdm bar of the training steps on standard error (chief only; `train.progress_bar`), or None."""
-        setting = getattr(self.config, "progress_bar", "auto")
+        setting = self.config.progress_bar
         if not self.is_chief or setting == "off":
             return None
         from tqdm import tqdm  # pylint: disable=import-outside-toplevel

@@ -323,7 +323,7 @@ def test_training_example_is_cut_to_its_augmentation_window_without_changing_the
     prepared = parser.prepare_train_example(decoded)
     height, width = prepared["image_size"].numpy()
     assert height * width < 0.25 * 400 * 640  # a person region, not the photograph
-    whole = parser._instance(decoded)  # pylint: disable=protected-access
+    whole = parser._instance(parser._to_model_skeleton(decoded))  # pylint: disable=protected-access
     whole["image_size"] = tf.constant([400, 640], tf.int32)
     for seed in range(6):  # extreme draws included: scale and shift at the bounds, any angle
         params = parser.sample_augmentation(tf.constant([seed, 3]), batch_size=1)
