@@ -4,6 +4,7 @@ Usage:
   python scripts/benchmark.py layers      # integral layer cost relative to a ResNet-50 forward
   python scripts/benchmark.py model --config=configs/...yaml   # params / FLOPs report
   python scripts/benchmark.py pipeline    # training pipeline vs decode-only images/s
+  python scripts/benchmark.py training    # training-step images/s per mixed-precision setting
 
 Each subcommand lives in `integral_keras/benchmarks/<name>.py` as `main(argv)`;
 this binary only dispatches. Results go to docs/benchmarks.md by hand, with the
@@ -15,7 +16,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-SUBCOMMANDS = ("layers", "model", "pipeline")
+SUBCOMMANDS = ("layers", "model", "pipeline", "training")
 
 
 def main(argv):

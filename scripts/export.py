@@ -50,9 +50,9 @@ def main(argv):
                                           box_padding=FLAGS.box_padding)
     path = serving.export_saved_model(model, spec, FLAGS.export_dir, version=FLAGS.version)
     logging.info("SavedModel written to %s", path)
-    for quantization in FLAGS.tflite:
-        target = pathlib.Path(FLAGS.export_dir) / spec.name / "tflite" / f"{spec.name}_{quantization}.tflite"
-        serving.export_tflite(model, target, quantization, spec)
+    targets = {quantization: pathlib.Path(FLAGS.export_dir) / spec.name / "tflite" / f"{spec.name}_{quantization}.tflite"
+               for quantization in FLAGS.tflite}
+    for quantization, target in serving.export_tflite_files(model, targets, spec).items():
         logging.info("TFLite (%s) written to %s", quantization, target)
 
 

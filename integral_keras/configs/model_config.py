@@ -6,6 +6,7 @@ from integral_keras.configs.base import Config, ConfigError
 
 DIRECT_REGRESSION = "R1"  # the one joint method that does not integrate heat maps
 INTEGRAL_MODES = ("direct", "two_step")
+HOURGLASS_FEATURES = 256  # Newell et al.'s (and the paper's) width of the stacked hourglass
 
 Size = Union[int, Tuple[int, int]]
 
@@ -35,6 +36,8 @@ class ModelConfig(Config):
       num_deconv: Upsampling blocks of the heat-map head (0 for low-res maps and
         for the hourglass).
       deconv_filters: Channels of the upsampling blocks.
+      hourglass_features: Channels inside the stacked hourglass (256 in the paper); even, since its
+        bottleneck residual modules halve it. Only the `hourglass` backbone has this setting.
       upsample: `deconv` (transposed conv, the seed) or `resize_conv`
         (bilinear x2 + 3x3 conv; cheaper under int8 TFLite).
       beta: Softmax sharpness of the integral layers.
@@ -52,6 +55,7 @@ class ModelConfig(Config):
     num_stages: int = 1
     num_deconv: int = 3
     deconv_filters: int = 256
+    hourglass_features: int = HOURGLASS_FEATURES
     upsample: str = "deconv"
     beta: float = 1.0
     debias: bool = False
@@ -101,6 +105,13 @@ class ModelConfig(Config):
         for name in ("num_joints", "depth", "deconv_filters", "input_size", "heatmap_size", "num_stages"):
             self._check_range(name, low=1)
         self._check_range("num_deconv", low=0)
+        self._check_range("hourglass_features", low=2)
+        if self.hourglass_features % 2:
+            raise ConfigError("hourglass_features", f"invalid value {self.hourglass_features!r}; must be even "
+                                                    "(the residual modules use half the channels inside)")
+        if self.backbone != "hourglass" and self.hourglass_features != HOURGLASS_FEATURES:
+            raise ConfigError("hourglass_features", f"applies to backbone 'hourglass' only; backbone is "
+                                                    f"{self.backbone!r} (leave it at {HOURGLASS_FEATURES})")
         if not self.beta > 0:
             raise ConfigError("beta", f"invalid value {self.beta!r}; allowed range is (0, inf)")
         if self.integral == "two_step" and not self.is_integral:

@@ -11,7 +11,7 @@ from typing import Optional, Tuple
 from integral_keras.configs.base import Config, ConfigError
 
 LR_SCHEDULES = ("constant", "step", "plateau")
-MIXED_PRECISION = ("none", "float16", "bfloat16")
+MIXED_PRECISION = ("none", "float16", "bfloat16", "auto")
 JOINT_LOSSES = ("l1", "l2")
 LOSSES_AFTER_PRETRAIN = ("joints", "both")
 PROGRESS_BARS = ("auto", "on", "off")
@@ -38,7 +38,9 @@ class TrainConfig(Config):
       joint_loss: `l1` (the paper) or `l2`.
       heatmap_loss_weight: multiplier of every heat-map loss term.
       joint_loss_weight: multiplier of every joint loss term.
-      mixed_precision: `none`, `float16` (with dynamic loss scaling) or `bfloat16`.
+      mixed_precision: `none`, `float16` (with dynamic loss scaling), `bfloat16`, or `auto`: `bfloat16` where
+        the hardware has it natively (GPU compute capability >= 8.0, CPU with AMX-BF16), else `none`
+        (`integral_keras.training.precision`).
       checkpoint_every_steps: steps between checkpoints (also written at every epoch end and at the end).
       max_checkpoints: checkpoints kept.
       log_every_steps: steps between console lines and scalar summaries.

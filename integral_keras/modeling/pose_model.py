@@ -19,7 +19,7 @@ joints are regressed from that stage's features.
 import keras
 
 from integral_keras import layers as pose_layers
-from integral_keras.configs.model_config import ModelConfig
+from integral_keras.configs.model_config import HOURGLASS_FEATURES, ModelConfig
 from integral_keras.modeling.backbones import get_backbone, get_backbone_spec
 from integral_keras.modeling.heads import deconv_head, regression_head
 from integral_keras.modeling.preprocessing import input_normalization
@@ -31,11 +31,20 @@ def model_name(config: ModelConfig) -> str:
     parts = [config.backbone, config.method, "3d" if config.depth > 1 else "2d"]
     if config.num_stages > 1:
         parts.append(f"{config.num_stages}stages")
+    if config.backbone == "hourglass" and config.hourglass_features != HOURGLASS_FEATURES:
+        parts.append(f"{config.hourglass_features}features")
     if config.integral == "two_step" and config.is_integral:
         parts.append("two_step")
     if config.upsample != "deconv":
         parts.append(config.upsample)
     return "_".join(parts)
+
+
+def _backbone_options(config: ModelConfig) -> dict:
+    """Builder arguments that only one backbone has."""
+    if config.backbone == "hourglass":
+        return {"num_features": config.hourglass_features}
+    return {}
 
 
 def _stage_maps(config: ModelConfig, image):
@@ -47,7 +56,7 @@ def _stage_maps(config: ModelConfig, image):
         backbone = get_backbone(config.backbone, input_shape=input_shape, pretrained=config.pretrained,
                                 num_outputs=num_outputs, num_stages=config.num_stages,
                                 num_deconv=config.num_deconv, deconv_filters=config.deconv_filters,
-                                upsample=config.upsample)
+                                upsample=config.upsample, **_backbone_options(config))
         maps = backbone(image)
         features = [maps[f"features_stage{s}"] for s in range(config.num_stages)]
         logits = [maps[f"heatmaps_stage{s}"] for s in range(config.num_stages)]

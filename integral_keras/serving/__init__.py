@@ -18,3 +18,4 @@ from integral_keras.serving.spec import ServingSpec
 from integral_keras.serving.tflite import QUANTIZATIONS
 from integral_keras.serving.tflite import LiteRTPoseModel
 from integral_keras.serving.tflite import export_tflite
+from integral_keras.serving.tflite import export_tflite_files

@@ -52,8 +52,27 @@ def export_tflite(model, path, quantization="float32", config_or_params=None, ba
     Returns:
       `pathlib.Path` of the written file.
     """
-    if quantization not in QUANTIZATIONS:
-        raise ValueError(f"Unknown quantization {quantization!r}; expected one of {', '.join(QUANTIZATIONS)}.")
+    return export_tflite_files(model, {quantization: path}, config_or_params, batch_size)[quantization]
+
+
+def export_tflite_files(model, paths, config_or_params=None, batch_size=1):
+    """Converts a pose model to several `.tflite` files, one per quantization.
+
+    The model is traced and written to an intermediate SavedModel once, and each quantization is converted from
+    it (cheaper than one `export_tflite` call per file).
+
+    Args:
+      model: A pose model (input `(N, H, W, 3)`, dict output).
+      paths: `{quantization: output path}`, quantizations from `QUANTIZATIONS`.
+      config_or_params: Anything `ServingSpec.from_config` accepts; required.
+      batch_size: Fixed batch size of the converted models.
+
+    Returns:
+      `{quantization: pathlib.Path}` of the written files.
+    """
+    unknown = [q for q in paths if q not in QUANTIZATIONS]
+    if unknown:
+        raise ValueError(f"Unknown quantization {unknown[0]!r}; expected one of {', '.join(QUANTIZATIONS)}.")
     if config_or_params is None:
         raise ValueError("export_tflite needs config_or_params (a ModelConfig or ServingSpec fields).")
     spec = ServingSpec.from_config(config_or_params)
@@ -62,15 +81,17 @@ def export_tflite(model, path, quantization="float32", config_or_params=None, ba
     # loses the Keras variables' values (the .tflite then returns NaN).
     archive = keras.export.ExportArchive()
     archive.add_endpoint(SERVING_DEFAULT, functions.predict_crops, functions.images_signature(batch_size))
+    written = {}
     with tempfile.TemporaryDirectory() as saved_model_dir:
         archive.write_out(saved_model_dir, verbose=False)
-        converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir, signature_keys=[SERVING_DEFAULT])
-        _configure_quantization(converter, quantization)
-        flatbuffer = converter.convert()
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(flatbuffer)
-    return path
+        for quantization, path in paths.items():
+            converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir, signature_keys=[SERVING_DEFAULT])
+            _configure_quantization(converter, quantization)
+            path = pathlib.Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(converter.convert())
+            written[quantization] = path
+    return written
 
 
 class LiteRTPoseModel:

@@ -17,6 +17,7 @@ import numpy as np
 from integral_keras.configs.experiment import load_experiment
 from integral_keras.data import skeletons
 from integral_keras.data.synthetic import generator as synthetic
+from integral_keras.training import precision
 
 # Overrides that shrink every run to a smoke test (`--quick`).
 QUICK_OVERRIDES = ("model.deconv_filters=16", "data.batch_size=4", "data.eval_batch_size=8", "data.shuffle_buffer=8",
@@ -59,6 +60,7 @@ class DemoResult:
 
     name: str
     method: str
+    precision: str
     input_size: int
     heatmap: str
     steps: int
@@ -125,9 +127,8 @@ def export_model(config, model_dir: str, export_dir: str, name: str, quantizatio
     spec = serving.ServingSpec.from_config(config, name=name)
     shutil.rmtree(pathlib.Path(export_dir) / name, ignore_errors=True)
     paths = {"saved_model": serving.export_saved_model(model, spec, export_dir, version=1)}
-    for quantization in quantizations:
-        target = pathlib.Path(export_dir) / name / "tflite" / f"{name}_{quantization}.tflite"
-        paths[quantization] = serving.export_tflite(model, target, quantization, spec)
+    targets = {q: pathlib.Path(export_dir) / name / "tflite" / f"{name}_{q}.tflite" for q in quantizations}
+    paths.update(serving.export_tflite_files(model, targets, spec))
     return model, spec, paths
 
 
@@ -224,7 +225,8 @@ def run_demo(settings: DemoSettings) -> List[DemoResult]:
         overlays = draw_overlays(paths["saved_model"], settings, str(work_dir / "overlays"), name)
         hm = config.model.heatmap_hw
         results.append(DemoResult(
-            name=name, method=config.model.method, input_size=config.model.input_hw[0],
+            name=name, method=config.model.method, precision=precision.resolve(config.train.mixed_precision),
+            input_size=config.model.input_hw[0],
             heatmap=f"{hm[0]}x{hm[1]}" + (f"x{config.model.depth}" if config.model.depth > 1 else ""),
             steps=config.train.total_steps, batch_size=config.data.batch_size, train_seconds=seconds,
             images_per_second=images / seconds,
@@ -242,7 +244,7 @@ def _cell(value: Optional[float], digits: int = 1) -> str:
 
 def results_table(results: Sequence[DemoResult]) -> str:
     """A markdown table of the demo's models: sizes, speed, accuracy and export sizes (MB)."""
-    header = ("| model | method | input | heat map | steps x batch | train s | img/s | PCK@0.5 | PCK@0.1 | AUC "
+    header = ("| model | method | precision | input | heat map | steps x batch | train s | img/s | PCK@0.5 | PCK@0.1 | AUC "
               "| MPJPE mm | PA-MPJPE mm | SavedModel / f32 / f16 / int8 MB | TFLite max err px |")
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for r in results:
@@ -250,7 +252,7 @@ def results_table(results: Sequence[DemoResult]) -> str:
         sizes = " / ".join(_cell(r.export_bytes.get(key, float("nan")) / 1e6, 2)
                            for key in ("saved_model", "float32", "float16", "dynamic_int8"))
         errors = ", ".join(f"{k} {v:.2f}" for k, v in r.tflite_max_error_px.items())
-        lines.append(f"| {r.name} | {r.method} | {r.input_size} | {r.heatmap} | {r.steps} x {r.batch_size} "
+        lines.append(f"| {r.name} | {r.method} | {r.precision} | {r.input_size} | {r.heatmap} | {r.steps} x {r.batch_size} "
                      f"| {r.train_seconds:.0f} | {r.images_per_second:.1f} | {_cell(m.get('PCK@0.5'))} "
                      f"| {_cell(m.get('PCK@0.1'))} | {_cell(m.get('AUC'))} | {_cell(m.get('MPJPE'))} "
                      f"| {_cell(m.get('PA-MPJPE'))} | {sizes} | {errors} |")

@@ -20,7 +20,6 @@ from integral_keras.training.objective import PoseObjective
 from integral_keras.training.trainer import Trainer
 
 MODES = ("train", "eval", "train_and_eval", "export")
-_POLICIES = {"none": "float32", "float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
 
 
 def build_codec(model_config) -> PoseCodec:
@@ -40,7 +39,6 @@ def build_trainer(config, model_dir: str, strategy: tf.distribute.Strategy, with
     """
     from integral_keras.models import build_pose_model  # the Keras model code loads only when needed
 
-    keras.mixed_precision.set_dtype_policy(_POLICIES[config.train.mixed_precision])
     if config.train.seed is not None:
         keras.utils.set_random_seed(config.train.seed)
     codec = build_codec(config.model)

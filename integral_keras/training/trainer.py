@@ -4,7 +4,8 @@ Keras 3's `model.fit` fails under `MultiWorkerMirroredStrategy` (keras-team/kera
 the model itself:
 
 - the model, the optimiser (Keras `Adam`, wrapped in `LossScaleOptimizer` for float16) and the global step are
-  created under `strategy.scope()`, so their variables are mirrored;
+  created under `strategy.scope()`, so their variables are mirrored; the model is built under the dtype policy of
+  `train.mixed_precision` (`training.precision`), which is restored afterwards;
 - each replica computes its share of the global-batch loss (`PoseObjective.replica_loss`: per-sample losses summed
   and divided by the GLOBAL batch size) and calls `optimizer.apply_gradients` inside `strategy.run`; Keras'
   TensorFlow optimiser all-reduces (sums) the gradients across replicas before updating the mirrored variables;
@@ -31,6 +32,7 @@ import tensorflow as tf
 
 from integral_keras.training import distribution
 from integral_keras.training import objective as objective_lib
+from integral_keras.training import precision
 from integral_keras.training.checkpoints import CheckpointSaver
 from integral_keras.training.evaluator import META_KEYS
 from integral_keras.training.schedules import LearningRateController
@@ -99,7 +101,8 @@ class Trainer:
         self._loss_scaling = train_config.mixed_precision == "float16"
 
         with strategy.scope():
-            self.model = model_fn()
+            with precision.dtype_policy(train_config.mixed_precision) as self.precision:
+                self.model = model_fn()
             self.optimizer = build_optimizer(train_config)
             self.optimizer.build(self.model.trainable_variables)
             self.global_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step",
@@ -171,6 +174,9 @@ class Trainer:
                 self.checkpoints.save()
         if bar is not None:
             bar.close()
+        released = time.perf_counter()
+        del iterator  # stops the input pipeline's threads now rather than whenever the frame goes
+        logging.info("Training input pipeline released in %.2f s.", time.perf_counter() - released)
         if self.pipeline_counters is not None:
             self.pipeline_counters.log_summary("training input")
         self.train_summaries.flush()

@@ -85,6 +85,12 @@ def test_hourglass_structure(num_stacks):
         assert remap.input is model.get_layer("stack0_logits").output
 
 
+def test_hourglass_width():
+    model = get_backbone("hourglass", input_shape=(64, 64, 3), num_outputs=5, num_stages=2, num_features=64)
+    assert model.count_params() == _hourglass_param_count(2, 5, f=64)
+    assert tuple(model.output["features_stage1"].shape) == (None, 16, 16, 64)
+
+
 def test_multistage_structure():
     model = get_backbone("multistage_resnet50", input_shape=(64, 64, 3), num_outputs=6, num_stages=2,
                          num_deconv=2, deconv_filters=32)

@@ -66,3 +66,27 @@ def test_main_reports_bad_keys(tmp_path, capsys):
         model_benchmark.load_model_config([], ["train.epochs=3"])
     assert model_benchmark.main(["b", f"--config={tmp_path / 'none.yaml'}"]) == 2
     assert "none.yaml" in capsys.readouterr().err
+
+
+def test_training_benchmark_compares_precisions_to_float32():
+    from integral_keras.benchmarks import training as training_benchmark
+
+    config = ModelConfig.from_dict(dict(backbone="resnet18", method="Istar", num_joints=2, input_size=32,
+                                        heatmap_size=4, num_deconv=2, deconv_filters=8))
+    results = training_benchmark.time_settings(config, ["none", "bfloat16"], batch_size=2, repeats=2, steps=1,
+                                               warmup=1)
+    assert list(results) == ["none", "bfloat16"]
+    assert results["none"][1] == 1.0  # the reference setting, each round against itself
+    assert all(rate > 0 and speedup > 0 for rate, speedup in results.values())
+    assert keras.mixed_precision.dtype_policy().name == "float32"
+
+
+def test_training_benchmark_steps_build_under_their_policy():
+    from integral_keras.benchmarks import training as training_benchmark
+
+    config = ModelConfig.from_dict(dict(backbone="resnet18", method="I1", num_joints=2, input_size=64,
+                                        heatmap_size=8, num_deconv=2, deconv_filters=8))
+    step, resolved = training_benchmark.build_step(config, "bfloat16")
+    assert resolved == "bfloat16"
+    loss = step(np.zeros((1, 64, 64, 3), np.float32))
+    assert loss.dtype == "float32" and np.isfinite(float(loss))

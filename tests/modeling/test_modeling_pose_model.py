@@ -143,6 +143,15 @@ def test_every_stage_is_integrated():
     assert not np.allclose(out["heatmaps_stage0"], out["heatmaps"])
 
 
+def test_hourglass_features_set_the_backbone_width():
+    config = _config("hourglass", "Istar", 1, num_stages=1, hourglass_features=32)
+    model = build_pose_model(config)
+    assert model.name == "hourglass_Istar_2d_32features"
+    backbone = model.get_layer("hourglass1")
+    assert tuple(backbone.output["features_stage0"].shape) == (None, 16, 16, 32)
+    assert model.get_layer("hourglass1").get_layer("stack0_logits").kernel.shape == (1, 1, 32, NUM_JOINTS)
+
+
 def test_input_is_normalised_with_imagenet_statistics():
     model = build_pose_model(_config("resnet18", "H1"))
     x = _image(batch=1)

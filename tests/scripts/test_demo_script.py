@@ -30,20 +30,20 @@ def test_quick_demo_runs_every_stage(tmp_path):
         assert (export_dir / name / "1" / "saved_model.pb").is_file()
         assert (export_dir / name / "tflite" / f"{name}_float32.tflite").stat().st_size > 0
         cells = [cell.strip() for cell in row.split("|")[1:-1]]
-        pck_05, pck_01, auc = (float(cells[i]) for i in (7, 8, 9))
+        pck_05, pck_01, auc = (float(cells[i]) for i in (8, 9, 10))
         assert 0 <= pck_01 <= pck_05 <= 100 and 0 <= auc <= 100
         # A float32 .tflite computes the same graph as the SavedModel: joints agree to a small fraction of a pixel.
-        assert float(re.search(r"float32 ([\d.]+)", cells[13]).group(1)) < 0.05
+        assert float(re.search(r"float32 ([\d.]+)", cells[14]).group(1)) < 0.05
         overlay = cv2.imread(str(work_dir / "overlays" / f"demo_overlay_{name}_0.png"))
         assert overlay.shape == (IMAGE_SIZE, 2 * IMAGE_SIZE, 3)
     three_d = [cell.strip() for cell in rows[1].split("|")[1:-1]]
-    assert float(three_d[11]) <= float(three_d[10])  # Procrustes alignment never increases the error
-    assert [cell.strip() for cell in rows[0].split("|")[1:-1]][10] == "-"  # no MPJPE for a 2D model
+    assert float(three_d[12]) <= float(three_d[11])  # Procrustes alignment never increases the error
+    assert [cell.strip() for cell in rows[0].split("|")[1:-1]][11] == "-"  # no MPJPE for a 2D model
 
 
 def test_results_table_formats_metrics_and_sizes():
     result = demo_lib.DemoResult(
-        name="m", method="I1", input_size=64, heatmap="16x16", steps=10, batch_size=4, train_seconds=20.0,
+        name="m", method="I1", precision="bfloat16", input_size=64, heatmap="16x16", steps=10, batch_size=4, train_seconds=20.0,
         images_per_second=2.0, metrics={"PCK@0.5": 81.25, "PCK@0.1": 30.0, "AUC": 55.55}, export_path="x",
         export_bytes={"saved_model": 3_000_000, "float32": 2_500_000, "float16": 1_250_000,
                       "dynamic_int8": 625_000},
@@ -51,7 +51,7 @@ def test_results_table_formats_metrics_and_sizes():
     header, rule, row = demo_lib.results_table([result]).splitlines()
     assert rule.count("---") == header.count("|") - 1
     cells = [cell.strip() for cell in row.split("|")[1:-1]]
-    assert cells == ["m", "I1", "64", "16x16", "10 x 4", "20", "2.0", "81.2", "30.0", "55.5", "-", "-",
+    assert cells == ["m", "I1", "bfloat16", "64", "16x16", "10 x 4", "20", "2.0", "81.2", "30.0", "55.5", "-", "-",
                      "3.00 / 2.50 / 1.25 / 0.62", "float32 0.00, dynamic_int8 0.50"]
 
 

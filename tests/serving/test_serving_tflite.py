@@ -5,6 +5,7 @@ import pytest
 import serving_test_models as stm
 from integral_keras.serving import LiteRTPoseModel
 from integral_keras.serving import export_tflite
+from integral_keras.serving import export_tflite_files
 
 
 def _keras_reference_px(model, images):
@@ -42,6 +43,22 @@ def test_dynamic_int8_is_smaller_and_close(tmp_path, images):
     error = float(np.abs(got["joints"] - want_px).max())
     print(f"dynamic_int8 max joint error vs Keras: {error:.4f} px (64x64 input)")
     assert error < 3.0
+
+
+def test_several_quantizations_from_one_trace(tmp_path, images):
+    model = stm.wide_model(num_joints=2)
+    targets = {"float32": tmp_path / "a" / "f32.tflite", "float16": tmp_path / "b" / "f16.tflite"}
+    written = export_tflite_files(model, targets, stm.spec_params("I1"))
+    assert written == targets
+    assert targets["float16"].stat().st_size < 0.6 * targets["float32"].stat().st_size
+    want_px, _ = _keras_reference_px(model, images)
+    for quantization, tolerance_px in (("float32", 1e-3), ("float16", 0.05)):
+        np.testing.assert_allclose(LiteRTPoseModel(written[quantization])(images)["joints"], want_px,
+                                   atol=tolerance_px)
+    with pytest.raises(ValueError, match="'int4'"):
+        export_tflite_files(model, {"float32": tmp_path / "c.tflite", "int4": tmp_path / "d.tflite"},
+                            stm.spec_params("I1"))
+    assert not (tmp_path / "c.tflite").exists()  # checked before anything is written
 
 
 def test_regression_model_and_batch(tmp_path):

@@ -125,15 +125,24 @@ def test_evaluator_metrics_from_heatmap_units():
 def test_float16_mixed_precision_trains_with_loss_scaling(tmp_path):
     import keras
 
-    keras.mixed_precision.set_dtype_policy("mixed_float16")
-    try:
-        trainer = _trainer(tmp_path, total_steps=2, mixed_precision="float16")
-        assert isinstance(trainer.optimizer, keras.optimizers.LossScaleOptimizer)
-        assert trainer.model.get_layer("head").compute_dtype == "float16"
-        initial = np.asarray(trainer.model.get_layer("head").kernel).copy()
-        history = trainer.train()
-    finally:
-        keras.mixed_precision.set_dtype_policy("float32")
+    trainer = _trainer(tmp_path, total_steps=2, mixed_precision="float16")
+    # The trainer builds its model under the policy and gives the caller's policy back.
+    assert keras.mixed_precision.dtype_policy().name == "float32"
+    assert isinstance(trainer.optimizer, keras.optimizers.LossScaleOptimizer)
+    assert trainer.model.get_layer("head").compute_dtype == "float16"
+    initial = np.asarray(trainer.model.get_layer("head").kernel).copy()
+    history = trainer.train()
     assert np.isfinite(history["loss"])
     assert trainer.model.get_layer("head").kernel.dtype == "float32"  # master weights stay float32
     assert not np.allclose(np.asarray(trainer.model.get_layer("head").kernel), initial)
+
+
+def test_bfloat16_trains_without_loss_scaling(tmp_path):
+    import keras
+
+    trainer = _trainer(tmp_path, total_steps=2, mixed_precision="bfloat16")
+    assert trainer.precision == "bfloat16"
+    assert not isinstance(trainer.optimizer, keras.optimizers.LossScaleOptimizer)
+    assert trainer.model.get_layer("head").compute_dtype == "bfloat16"
+    assert keras.mixed_precision.dtype_policy().name == "float32"
+    assert np.isfinite(trainer.train()["loss"])

@@ -91,8 +91,8 @@ def build_hourglass(input_shape: Tuple[int, int, int] = (256, 256, 3), num_outpu
 @register_backbone("hourglass", stride=OUTPUT_STRIDE, stages=(1, 2, 3, 4, 5, 6, 7, 8), staged=True,
                    uses_deconv=False, input_multiple=OUTPUT_STRIDE * 2 ** HOURGLASS_LEVELS)
 def hourglass(input_shape=(256, 256, 3), num_outputs=16, num_stages=2, num_deconv=0, deconv_filters=256,
-              upsample="deconv", pretrained=None):
+              upsample="deconv", pretrained=None, num_features=256):
     del deconv_filters, upsample  # The hourglass predicts at stride 4 without an upsampling head.
     if num_deconv:
         raise ValueError(f"hourglass predicts at stride {OUTPUT_STRIDE}; num_deconv must be 0, got {num_deconv}")
-    return build_hourglass(input_shape, num_outputs, num_stages, pretrained=pretrained)
+    return build_hourglass(input_shape, num_outputs, num_stages, num_features=num_features, pretrained=pretrained)
