@@ -188,27 +188,36 @@ def draw_overlays(saved_model_path, settings: DemoSettings, out_dir: str, name: 
     return paths
 
 
+def _planned_seconds(config) -> List[float]:
+    """Rough seconds of the train, export and check stages of one config on 2 CPU cores (for the ETA only)."""
+    images = config.train.total_steps * config.data.batch_size
+    return [30.0 + images / 75.0, 20.0, 4.0]
+
+
 def run_demo(settings: DemoSettings) -> List[DemoResult]:
     """Runs the whole demo (see the module docstring) and returns one `DemoResult` per config."""
+    from integral_keras.modeling.pose_model import model_name  # pylint: disable=import-outside-toplevel
+
     work_dir = pathlib.Path(settings.work_dir)
     shutil.rmtree(work_dir, ignore_errors=True)
+    data_dir = str(work_dir / "data")
+    patterns = {split: synthetic.file_pattern(data_dir, split) for split in synthetic.SPLITS}
+    # Every config is loaded and validated first, so that a bad one fails in seconds, not after the first model.
+    configs = [load_experiment([path], [f"data.train_file_pattern=[{patterns['train']}]",
+                                        f"data.val_file_pattern=[{patterns['val']}]", *settings.overrides])
+               for path in settings.configs]
     stages = ["generate synthetic data"]
-    shares = [1.0]
-    for path in settings.configs:
+    shares = [(settings.num_train + settings.num_val) / 450.0]
+    for path, config in zip(settings.configs, configs):
         stem = pathlib.Path(path).stem
         stages += [f"train + evaluate {stem}", f"export {stem}", f"TFLite parity + overlays {stem}"]
-        shares += [5.0, 1.0, 0.5]
+        shares += _planned_seconds(config)
     clock = StageClock(stages, shares)
 
     clock.next(f"({settings.num_train} train + {settings.num_val} held-out images, {settings.image_size} px)")
-    patterns = generate_data(str(work_dir / "data"), settings)
+    generate_data(data_dir, settings)
     results = []
-    for path in settings.configs:
-        overrides = [f"data.train_file_pattern=[{patterns['train']}]", f"data.val_file_pattern=[{patterns['val']}]",
-                     *settings.overrides]
-        config = load_experiment([path], overrides)
-        from integral_keras.modeling.pose_model import model_name  # pylint: disable=import-outside-toplevel
-
+    for config in configs:
         name = f"demo_{model_name(config.model)}"
         model_dir = str(work_dir / name)
         clock.next(f"({config.model.method}, {config.train.total_steps} steps of {config.data.batch_size})")

@@ -65,3 +65,15 @@ def test_stage_clock_estimates_time_left_from_shares(monkeypatch):
     clock.next()
     # 30 s for the first quarter of the planned work -> 90 s left.
     assert logged == ["[demo 1/2] a (elapsed 0 s)", "[demo 2/2] b (elapsed 30 s, ETA 90 s)"]
+
+
+def test_every_config_is_validated_before_anything_runs(tmp_path):
+    from integral_keras.configs import ConfigError
+
+    bad = tmp_path / "bad_3d.yaml"
+    bad.write_text((ROOT / "configs" / "demo_3d.yaml").read_text().replace("depth: 8", "depth: 8\n  dpeth: 4"))
+    settings = demo_lib.DemoSettings(work_dir=str(tmp_path / "demo"), export_dir=str(tmp_path / "exports"),
+                                     configs=(str(ROOT / "configs" / "demo_2d.yaml"), str(bad)))
+    with pytest.raises(ConfigError, match="dpeth"):
+        demo_lib.run_demo(settings)
+    assert not (tmp_path / "demo" / "data").exists()  # failed before generating data or training the 2D model
