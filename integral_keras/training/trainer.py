@@ -15,13 +15,15 @@ the model itself:
 - a checkpoint (model, optimiser, step, learning-rate state) is written every `checkpoint_every_steps` steps, at
   every epoch end and at the end; a restarted run restores the latest one and stops at the same `total_steps`.
   The data iterator is not checkpointed (a distributed iterator is not trackable); a resumed run restarts its
-  input pipeline, which reshuffles;
+  input pipeline, which reshuffles; at the end the pipeline is released on a helper thread
+  (`release_in_background`: tf.data can take up to a minute to shut an autotuned pipeline down);
 - the chief shows a console progress bar (tqdm; `train.progress_bar`) with images/s and the loss, advanced at
   every host stop;
 - at every epoch end the validation loss (for the plateau schedule) and the metrics of `PoseEvaluator` are
   computed, logged and written to TensorBoard with images of predicted skeletons and heat maps.
 """
 import sys
+import threading
 import time
 from typing import Callable, Dict, Optional, Union
 
@@ -51,6 +53,30 @@ def build_optimizer(train_config) -> keras.optimizers.Optimizer:
     if train_config.mixed_precision == "float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     return optimizer
+
+
+def release_in_background(references: list, what: str) -> threading.Thread:
+    """Empties `references` on a helper thread, so that what only it refers to is destroyed there; returns the thread.
+
+    Destroying the iterator of an autotuned tf.data pipeline waits for tf.data's autotuning thread, and in
+    TensorFlow 2.21 that thread only sees the cancellation when its current optimisation period ends. The period
+    doubles up to 60 s, so after a long run the caller was blocked for a random 0-60 s (docs/demo.md). On a helper
+    thread the caller goes on (evaluation, export, the next model) meanwhile. The thread is not a daemon: the
+    interpreter still finishes the release before it exits.
+
+    Args:
+      references: a list holding the only references to the objects to destroy (the caller keeps no other).
+      what: a name for the log line and the thread.
+    """
+
+    def release():
+        start = time.perf_counter()
+        references.clear()
+        logging.info("Released the %s in %.1f s (in the background).", what, time.perf_counter() - start)
+
+    thread = threading.Thread(target=release, name=f"release {what}", daemon=False)
+    thread.start()
+    return thread
 
 
 def _with_data_sharding(dataset: tf.data.Dataset) -> tf.data.Dataset:
@@ -174,9 +200,9 @@ class Trainer:
                 self.checkpoints.save()
         if bar is not None:
             bar.close()
-        released = time.perf_counter()
-        del iterator  # stops the input pipeline's threads now rather than whenever the frame goes
-        logging.info("Training input pipeline released in %.2f s.", time.perf_counter() - released)
+        only_reference = [iterator]
+        del iterator
+        release_in_background(only_reference, "training input pipeline")
         if self.pipeline_counters is not None:
             self.pipeline_counters.log_summary("training input")
         self.train_summaries.flush()

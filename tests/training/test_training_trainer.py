@@ -146,3 +146,36 @@ def test_bfloat16_trains_without_loss_scaling(tmp_path):
     assert trainer.model.get_layer("head").compute_dtype == "bfloat16"
     assert keras.mixed_precision.dtype_policy().name == "float32"
     assert np.isfinite(trainer.train()["loss"])
+
+
+def test_input_pipeline_is_released_on_a_helper_thread():
+    import threading
+
+    from integral_keras.training.trainer import release_in_background
+
+    may_finish, released_on = threading.Event(), []
+
+    class SlowToRelease:  # like a tf.data iterator whose destruction waits for tf.data's autotuning thread
+        def __del__(self):
+            released_on.append(threading.current_thread().name)
+            may_finish.wait(10)
+
+    thread = release_in_background([SlowToRelease()], "test input")
+    assert thread.is_alive() and not thread.daemon  # the caller goes on; the interpreter waits for it at exit
+    may_finish.set()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert released_on == ["release test input"]
+
+
+def test_training_releases_its_input_pipeline_without_blocking(tmp_path, monkeypatch):
+    from integral_keras.training import trainer as trainer_lib
+
+    threads = []
+    original = trainer_lib.release_in_background
+    monkeypatch.setattr(trainer_lib, "release_in_background",
+                        lambda references, what: threads.append(original(references, what)) or threads[-1])
+    _trainer(tmp_path, total_steps=2).train()
+    assert [thread.name for thread in threads] == ["release training input pipeline"]
+    threads[0].join(60)
+    assert not threads[0].is_alive()
