@@ -50,8 +50,7 @@ def main(argv):
                                           box_padding=FLAGS.box_padding)
     path = serving.export_saved_model(model, spec, FLAGS.export_dir, version=FLAGS.version)
     logging.info("SavedModel written to %s", path)
-    targets = {quantization: pathlib.Path(FLAGS.export_dir) / spec.name / "tflite" / f"{spec.name}_{quantization}.tflite"
-               for quantization in FLAGS.tflite}
+    targets = serving.tflite_paths(FLAGS.export_dir, spec.name, FLAGS.tflite)
     for quantization, target in serving.export_tflite_files(model, targets, spec).items():
         logging.info("TFLite (%s) written to %s", quantization, target)
 

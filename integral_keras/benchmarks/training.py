@@ -17,11 +17,12 @@ import statistics
 import time
 
 from absl import app, flags
-import keras
 import tensorflow as tf
 
+from integral_keras.configs import TrainConfig
 from integral_keras.configs.experiment import load_experiment
 from integral_keras.training import precision
+from integral_keras.training.trainer import build_optimizer
 
 FLAGS = flags.FLAGS
 flags.DEFINE_multi_string("config_file", ["configs/demo_2d.yaml"], "Experiment YAML file(s).")
@@ -39,9 +40,7 @@ def build_step(model_config, setting):
 
     with precision.dtype_policy(setting) as resolved:
         model = build_pose_model(model_config)
-    optimizer = keras.optimizers.Adam(1e-4)
-    if resolved == "float16":
-        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    optimizer = build_optimizer(TrainConfig(learning_rate=1e-4, mixed_precision=resolved))
 
     @tf.function
     def step(images):

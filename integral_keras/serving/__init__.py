@@ -19,3 +19,4 @@ from integral_keras.serving.tflite import QUANTIZATIONS
 from integral_keras.serving.tflite import LiteRTPoseModel
 from integral_keras.serving.tflite import export_tflite
 from integral_keras.serving.tflite import export_tflite_files
+from integral_keras.serving.tflite import tflite_paths

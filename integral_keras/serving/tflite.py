@@ -39,6 +39,11 @@ def _configure_quantization(converter, quantization):
         raise ValueError(f"Unknown quantization {quantization!r}; expected one of {', '.join(QUANTIZATIONS)}.")
 
 
+def tflite_paths(export_dir, name, quantizations):
+    """`{quantization: <export_dir>/<name>/tflite/<name>_<quantization>.tflite}`, beside the SavedModel versions."""
+    return {q: pathlib.Path(export_dir) / name / "tflite" / f"{name}_{q}.tflite" for q in quantizations}
+
+
 def export_tflite(model, path, quantization="float32", config_or_params=None, batch_size=1):
     """Converts a pose model, with its serving decode, to a `.tflite` file.
 

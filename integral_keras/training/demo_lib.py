@@ -96,11 +96,11 @@ class StageClock:
         return time.perf_counter() - self.start
 
 
-def generate_data(data_dir: str, settings: DemoSettings) -> Dict[str, str]:
-    """Writes the synthetic train / val shards (H36M skeleton: 2D and 3D labels); returns the split globs."""
+def generate_data(data_dir: str, settings: DemoSettings) -> None:
+    """Writes the synthetic train / val shards (H36M skeleton: 2D and 3D labels) that `synthetic.file_pattern`
+    globs."""
     synthetic.write_dataset(data_dir, settings.num_train, settings.num_val, image_size=settings.image_size,
                             skeleton="h36m", seed=settings.seed, num_shards=2)
-    return {split: synthetic.file_pattern(data_dir, split) for split in synthetic.SPLITS}
 
 
 def _file_size(path) -> int:
@@ -127,8 +127,7 @@ def export_model(config, model_dir: str, export_dir: str, name: str, quantizatio
     spec = serving.ServingSpec.from_config(config, name=name)
     shutil.rmtree(pathlib.Path(export_dir) / name, ignore_errors=True)
     paths = {"saved_model": serving.export_saved_model(model, spec, export_dir, version=1)}
-    targets = {q: pathlib.Path(export_dir) / name / "tflite" / f"{name}_{q}.tflite" for q in quantizations}
-    paths.update(serving.export_tflite_files(model, targets, spec))
+    paths.update(serving.export_tflite_files(model, serving.tflite_paths(export_dir, name, quantizations), spec))
     return model, spec, paths
 
 
@@ -253,16 +252,16 @@ def _cell(value: Optional[float], digits: int = 1) -> str:
 
 def results_table(results: Sequence[DemoResult]) -> str:
     """A markdown table of the demo's models: sizes, speed, accuracy and export sizes (MB)."""
-    header = ("| model | method | precision | input | heat map | steps x batch | train s | img/s | PCK@0.5 | PCK@0.1 | AUC "
-              "| MPJPE mm | PA-MPJPE mm | SavedModel / f32 / f16 / int8 MB | TFLite max err px |")
+    header = ("| model | method | precision | input | heat map | steps x batch | train s | img/s | PCK@0.5 | PCK@0.1 "
+              "| AUC | MPJPE mm | PA-MPJPE mm | SavedModel / f32 / f16 / int8 MB | TFLite max err px |")
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for r in results:
         m = r.metrics
         sizes = " / ".join(_cell(r.export_bytes.get(key, float("nan")) / 1e6, 2)
                            for key in ("saved_model", "float32", "float16", "dynamic_int8"))
         errors = ", ".join(f"{k} {v:.2f}" for k, v in r.tflite_max_error_px.items())
-        lines.append(f"| {r.name} | {r.method} | {r.precision} | {r.input_size} | {r.heatmap} | {r.steps} x {r.batch_size} "
-                     f"| {r.train_seconds:.0f} | {r.images_per_second:.1f} | {_cell(m.get('PCK@0.5'))} "
-                     f"| {_cell(m.get('PCK@0.1'))} | {_cell(m.get('AUC'))} | {_cell(m.get('MPJPE'))} "
-                     f"| {_cell(m.get('PA-MPJPE'))} | {sizes} | {errors} |")
+        lines.append(f"| {r.name} | {r.method} | {r.precision} | {r.input_size} | {r.heatmap} "
+                     f"| {r.steps} x {r.batch_size} | {r.train_seconds:.0f} | {r.images_per_second:.1f} "
+                     f"| {_cell(m.get('PCK@0.5'))} | {_cell(m.get('PCK@0.1'))} | {_cell(m.get('AUC'))} "
+                     f"| {_cell(m.get('MPJPE'))} | {_cell(m.get('PA-MPJPE'))} | {sizes} | {errors} |")
     return "\n".join(lines)

@@ -18,7 +18,9 @@ from typing import Iterator
 from absl import logging
 import keras
 
-SETTINGS = ("none", "float16", "bfloat16", "auto")
+from integral_keras.configs.train_config import MIXED_PRECISION
+
+SETTINGS = MIXED_PRECISION
 KERAS_POLICIES = {"none": "float32", "float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
 MIN_BFLOAT16_GPU_CAPABILITY = (8, 0)
 

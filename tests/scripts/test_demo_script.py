@@ -43,8 +43,9 @@ def test_quick_demo_runs_every_stage(tmp_path):
 
 def test_results_table_formats_metrics_and_sizes():
     result = demo_lib.DemoResult(
-        name="m", method="I1", precision="bfloat16", input_size=64, heatmap="16x16", steps=10, batch_size=4, train_seconds=20.0,
-        images_per_second=2.0, metrics={"PCK@0.5": 81.25, "PCK@0.1": 30.0, "AUC": 55.55}, export_path="x",
+        name="m", method="I1", precision="bfloat16", input_size=64, heatmap="16x16", steps=10, batch_size=4,
+        train_seconds=20.0, images_per_second=2.0, metrics={"PCK@0.5": 81.25, "PCK@0.1": 30.0, "AUC": 55.55},
+        export_path="x",
         export_bytes={"saved_model": 3_000_000, "float32": 2_500_000, "float16": 1_250_000,
                       "dynamic_int8": 625_000},
         tflite_max_error_px={"float32": 0.001, "dynamic_int8": 0.5}, overlays=[])
