@@ -14,8 +14,9 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
+
+from integral_keras.configs import cli  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("annotation_file", None, "person_keypoints_{train,val}2017.json (or an image-info JSON).")
@@ -43,4 +44,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -13,8 +13,9 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
+
+from integral_keras.configs import cli  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("root", None, "Folder holding annot/<sequence>/matlab_meta.txt and images/<sequence>/.")
@@ -42,4 +43,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -12,8 +12,9 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
+
+from integral_keras.configs import cli  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("jsonl_file", None, "The .jsonl annotation file.")
@@ -39,4 +40,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -3,9 +3,11 @@
     python scripts/demo.py                      # full run (about 10-15 min on 2 CPU cores)
     python scripts/demo.py --quick              # tiny sizes, a smoke test of every stage
     python scripts/demo.py --work_dir=runs/demo --export_dir=saved_models --results_md=runs/demo/results.md
+    python scripts/demo.py --copy_figures_to=docs/images   # also refresh the README's pictures
 
-Writes data, checkpoints and overlays under --work_dir, SavedModels under <export_dir>/<name>/1/ and TFLite files
-under <export_dir>/<name>/tflite/, and prints a results table (see docs/demo.md).
+Writes data, checkpoints, overlays, curves and the README's figures (<work_dir>/figures/) under --work_dir,
+SavedModels under <export_dir>/<name>/1/ and TFLite files under <export_dir>/<name>/tflite/, and prints a results
+table with the mean-pose floor under every model (see docs/demo.md).
 """
 import os
 import pathlib
@@ -15,6 +17,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
+
+from integral_keras.configs import cli
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("work_dir", "runs/demo", "Data, checkpoints and overlays (removed first).")
@@ -29,6 +33,9 @@ flags.DEFINE_list("tflite", ["float32", "float16", "dynamic_int8"], "TFLite quan
 flags.DEFINE_integer("num_overlays", 4, "Held-out images drawn with the predicted skeleton.", lower_bound=0)
 flags.DEFINE_bool("quick", False, "Tiny data and 4 training steps per model: checks every stage in about a minute.")
 flags.DEFINE_string("results_md", None, "Also write the results table here (default <work_dir>/results.md).")
+flags.DEFINE_integer("panel_size", 256, "Side of each overlay panel in pixels (the crop is enlarged).", lower_bound=64)
+flags.DEFINE_string("copy_figures_to", None, "Also copy the README's figures (<work_dir>/figures/*.png) here, "
+                    "e.g. docs/images.")
 
 
 def main(argv):
@@ -43,7 +50,7 @@ def main(argv):
     settings = demo_lib.DemoSettings(
         work_dir=FLAGS.work_dir, export_dir=FLAGS.export_dir, configs=tuple(FLAGS.config_file),
         num_train=num_train, num_val=num_val, image_size=FLAGS.image_size, quantizations=tuple(FLAGS.tflite),
-        num_overlays=FLAGS.num_overlays, overrides=tuple(overrides))
+        num_overlays=FLAGS.num_overlays, overrides=tuple(overrides), panel_size=FLAGS.panel_size)
     results = demo_lib.run_demo(settings)
     table = demo_lib.results_table(results)
     target = pathlib.Path(FLAGS.results_md or os.path.join(FLAGS.work_dir, "results.md"))
@@ -51,7 +58,10 @@ def main(argv):
     target.write_text(table + "\n", encoding="utf-8")
     print(table)
     logging.info("Results table written to %s; overlays: %s", target, [p for r in results for p in r.overlays])
+    if FLAGS.copy_figures_to:
+        copied = demo_lib.copy_figures(FLAGS.work_dir, FLAGS.copy_figures_to)
+        logging.info("Copied the README's figures to %s: %s", FLAGS.copy_figures_to, [str(p) for p in copied])
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

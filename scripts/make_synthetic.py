@@ -13,6 +13,7 @@ from absl import flags
 from absl import logging
 import cv2
 
+from integral_keras.configs import cli
 from integral_keras.data.synthetic import contact_sheet as sheet_lib
 from integral_keras.data.synthetic import generator
 
@@ -57,4 +58,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -19,6 +19,8 @@ from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
 
+from integral_keras.configs import cli
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string("image", None, "Image file (JPEG / PNG).")
 flags.DEFINE_list("box", None, "Person box x,y,w,h in image pixels; default: the whole image.")
@@ -59,13 +61,20 @@ def main(argv):
     image_path = pathlib.Path(FLAGS.image)
     if not image_path.is_file():
         raise FileNotFoundError(f"Image not found: {image_path}")
+    from integral_keras.errors import InputError
+
     box = None
     if FLAGS.box:
-        if len(FLAGS.box) != 4:
-            raise app.UsageError(f"--box needs 4 numbers x,y,w,h; got {FLAGS.box}")
-        box = [float(v) for v in FLAGS.box]
-    predictor = _predictor()
+        try:
+            box = [float(v) for v in FLAGS.box]
+        except ValueError:
+            box = []
+        if len(box) != 4:
+            raise InputError(f"--box needs 4 numbers x,y,w,h; got {','.join(FLAGS.box)}")
     encoded = image_path.read_bytes()
+    if cv2.imdecode(np.frombuffer(encoded, np.uint8), cv2.IMREAD_COLOR) is None:
+        raise InputError(f"Cannot decode {image_path} as an image (JPEG, PNG, BMP or GIF expected)")
+    predictor = _predictor()
     result = predictor.predict(encoded, box)
     record = {"image": str(image_path), "box": box, "skeleton": FLAGS.skeleton or predictor.spec.skeleton}
     record.update({key: value.tolist() for key, value in result.items()})
@@ -84,4 +93,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -16,6 +16,8 @@ import sys
 from absl import app
 from absl import flags
 
+from integral_keras.configs import cli
+
 FLAGS = flags.FLAGS
 flags.DEFINE_multi_string("image", None, "Image file(s) to send (JPEG / PNG).")
 flags.DEFINE_multi_string("box", None, "Person box x,y,w,h per image, in order; default: whole images.")
@@ -62,4 +64,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)  # a TF Serving error or an unreadable image: one line, its cause first

@@ -10,13 +10,17 @@ folders below it).
 """
 import json
 
-from absl import app
 from absl import flags
 from absl import logging
 
-from integral_keras.configs.experiment import load_experiment
-from integral_keras.training import distribution
-from integral_keras.training.runner import MODES, run_experiment
+from integral_keras import console
+from integral_keras.configs import cli
+
+console.filter_known_noise()  # before TensorFlow loads (the imports below): its import prints such lines too
+
+from integral_keras.configs.experiment import load_experiment  # noqa: E402
+from integral_keras.training import distribution  # noqa: E402
+from integral_keras.training.runner import MODES, run_experiment  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_multi_string("config_file", [], "YAML experiment file; repeat to merge several (later files win).")
@@ -40,4 +44,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -19,8 +19,10 @@ from integral_keras.codecs.methods import uses_heatmaps
 from integral_keras.codecs.methods import uses_joints
 from integral_keras.codecs.packing import pack_heatmap_target
 from integral_keras.codecs.packing import pack_joint_target
+from integral_keras.codecs.packing import pack_marginal_target
 from integral_keras.codecs.packing import unpack_heatmap_target
 from integral_keras.codecs.packing import unpack_joint_target
+from integral_keras.codecs.packing import unpack_marginal_target
 
 
 def __getattr__(name):

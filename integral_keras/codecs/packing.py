@@ -7,7 +7,9 @@ losses"):
 - heat maps `(..., H, W, K*D + K)`: the `K*D` target channels (channel `k*D + d`)
   followed by `K` channels holding each joint's weight, constant over the map;
 - joints `(..., K, 2*C)`: `C` target coordinates followed by `C` per-coordinate
-  weights.
+  weights;
+- x / y marginals of 3D heat maps `(..., K, W + H + 1)` (Strategy 2, 2D-only
+  samples): the 1-D x target, the 1-D y target, then each joint's weight.
 
 `pack_*` use TensorFlow ops so they run inside `tf.data` graphs whatever the
 Keras backend is (they accept numpy input eagerly too); they import TensorFlow on
@@ -79,6 +81,21 @@ def pack_joint_target(joints, weights):
     return tf.concat([joints, weights], axis=-1)
 
 
+def pack_marginal_target(marginal_x, marginal_y, joint_weights):
+    """Packs the x and y marginal targets of 3D heat maps (the paper's Eq. 5) with each joint's weight.
+
+    Args:
+      marginal_x: `(..., K, W)` target along x.
+      marginal_y: `(..., K, H)` target along y.
+      joint_weights: `(..., K)` per-joint weights of the marginal terms.
+
+    Returns:
+      `(..., K, W + H + 1)` float32 tensor: x target, y target, weight.
+    """
+    tf, (marginal_x, marginal_y, joint_weights) = _as_float32_tensors(marginal_x, marginal_y, joint_weights)
+    return tf.concat([marginal_x, marginal_y, joint_weights[..., None]], axis=-1)
+
+
 def _static_last_dim(tensor, what):
     channels = tensor.shape[-1]
     if channels is None:
@@ -139,3 +156,26 @@ def unpack_joint_target(y_true, num_coords):
             f"(no weights) or 2*C = {2 * num_coords}."
         )
     return y_true[..., :num_coords], y_true[..., num_coords:]
+
+
+def unpack_marginal_target(y_true, width, height):
+    """Splits a `pack_marginal_target` tensor into its parts.
+
+    Args:
+      y_true: `(..., K, W + H + 1)` packed marginal target.
+      width: W, the heat-map width.
+      height: H, the heat-map height.
+
+    Returns:
+      `(marginal_x, marginal_y, joint_weights)`: `(..., K, W)`, `(..., K, H)` and `(..., K)`.
+
+    Raises:
+      ValueError: if the last dimension is not `W + H + 1`.
+    """
+    channels = _static_last_dim(y_true, "marginal target")
+    if channels != width + height + 1:
+        raise ValueError(
+            f"Marginal target has last dimension {channels}; expected W + H + 1 = {width + height + 1} "
+            f"for {height}x{width} heat maps."
+        )
+    return y_true[..., :width], y_true[..., width:width + height], y_true[..., width + height]

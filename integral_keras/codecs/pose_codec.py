@@ -41,8 +41,8 @@ def _as_height_width(size, name):
 
 def _check_positive(value, name, integer=False):
     kinds = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kinds) or value <= 0:
-        kind = "int" if integer else "number"
+    if isinstance(value, bool) or not isinstance(value, kinds) or not (0 < value < float("inf")):
+        kind = "int" if integer else "finite number"
         raise ValueError(f"`{name}` must be a positive {kind}; got {value!r}.")
     return int(value) if integer else float(value)
 
@@ -86,8 +86,25 @@ class PoseCodec:
     `visible * has_3d`, and 0 when the depth lies outside
     `[-depth_range_mm / 2, depth_range_mm / 2)`: out-of-range depths are zeroed,
     not clipped, because a clipped target would be wrong. 3D heat maps use the z
-    weight for the whole joint, so 2D-only samples add nothing to 3D heat-map losses.
+    weight for the whole joint, so 2D-only samples add nothing to 3D volumetric losses.
     Target maps of a joint with weight 0 are all zero.
+
+    Marginal targets (`encode(..., marginals=True)`, 3D heat-map methods; the
+    paper's Strategy 2, Eq. 5): a joint that has x/y supervision but no
+    volumetric target (2D-only samples, and 3D joints whose depth is out of
+    range) is supervised through the x and y marginals of its 3D heat map, with
+    weight `xy_weight - z_weight`. The targets are the 1-D analogues of the kind:
+
+    - `gaussian`: the Eq. 5 sums of the 3D Gaussian target over the other two
+      axes, with the unknown depth summed over an unbounded axis
+      (`sum_d G_z(d) = sigma * sqrt(2 pi)`), divided by `2 pi sigma^2`:
+      `t_x(w) = G_x(w) * sum_h G_y(h) / (sigma sqrt(2 pi))` (likewise `t_y`),
+      a 1-D Gaussian of peak ~1 (`HeatmapMarginalMSE` divides the predicted
+      sums by the same `2 pi sigma^2`);
+    - `one_hot`: the nearest cell along each axis (exactly the marginal of the
+      3D one-hot target);
+    - `disc`: the cells within `disc_radius_px` input pixels along each axis
+      (the projection of the ball onto that axis).
 
     Cost: heat-map targets hold `H*W*(K*D + K)` float32 values per instance,
     ~0.3 MiB for 64x64 maps and K = 17 in 2D, but ~17 MiB for 64^3 maps in 3D
@@ -126,6 +143,41 @@ class PoseCodec:
         self._stride_xy = np.array([in_w / hm_w, in_h / hm_h], np.float32)
         self._heatmap_wh = np.array([hm_w, hm_h], np.float32)
 
+    # Attributes of a model config the codec is built from (`from_config`): every codec setting is one of them.
+    CONFIG_FIELDS = ("num_joints", "input_size", "heatmap_size", "depth", "depth_range_mm")
+    # Settings that shape training targets only (decoding never reads them): read when present, else the defaults.
+    TARGET_CONFIG_FIELDS = {"heatmap_sigma": "sigma", "disc_radius_px": "disc_radius_px"}
+
+    @classmethod
+    def from_config(cls, config):
+        """The codec of a model config: the one constructor training, evaluation and serving share.
+
+        Duck-typed (the codecs do not import `configs`), so that one codec serves the training targets
+        (`data.parser.build_parser`), the evaluator (`training.runner.build_codec`) and the exported model
+        (`serving.ServingSpec.codec`), and they cannot disagree.
+
+        Args:
+          config: a `ModelConfig`, an experiment config holding one as `.model`, a `ServingSpec`, or any
+            object with the attributes `CONFIG_FIELDS` (`num_joints`, `input_size`, `heatmap_size`, `depth`,
+            `depth_range_mm`) and optionally `heatmap_sigma` and `disc_radius_px` (the Gaussian and disc
+            targets; absent, e.g. on a `ServingSpec`, which only decodes: the codec defaults 1.0 and 15.0).
+
+        Returns:
+          A `PoseCodec`.
+
+        Raises:
+          TypeError: `config` lacks one of `CONFIG_FIELDS` (named in the message).
+        """
+        model = getattr(config, "model", config)
+        missing = [name for name in cls.CONFIG_FIELDS if not hasattr(model, name)]
+        if missing:
+            raise TypeError(f"PoseCodec.from_config: {type(model).__name__} has no {missing}; expected a "
+                            f"ModelConfig (or an object with {list(cls.CONFIG_FIELDS)}).")
+        targets = {arg: getattr(model, name) for name, arg in cls.TARGET_CONFIG_FIELDS.items()
+                   if getattr(model, name, None) is not None}
+        return cls(model.num_joints, input_size=model.input_size, heatmap_size=model.heatmap_size,
+                   depth=model.depth, depth_range_mm=model.depth_range_mm, **targets)
+
     @property
     def stride(self):
         """(stride_y, stride_x): input pixels per heat-map cell along each axis."""
@@ -136,11 +188,13 @@ class PoseCodec:
         """C: 2 for (x, y), 3 for (x, y, z) when `depth > 1`."""
         return 3 if self.depth > 1 else 2
 
-    def target_shapes(self, method):
+    def target_shapes(self, method, marginals=False):
         """Unbatched shapes of the targets `encode(..., method=method)` returns.
 
         Returns:
-          Dict with "heatmaps" `(H, W, K*D + K)` and/or "joints" `(K, 2*C)`.
+          Dict with "heatmaps" `(H, W, K*D + K)` and/or "joints" `(K, 2*C)`, and
+          with `marginals=True` "heatmap_marginals" `(K, W + H + 1)` for 3D
+          heat-map methods.
         """
         shapes = {}
         if methods.uses_heatmaps(method):
@@ -148,7 +202,13 @@ class PoseCodec:
             shapes["heatmaps"] = (*self.heatmap_size, channels)
         if methods.uses_joints(method):
             shapes["joints"] = (self.num_joints, 2 * self.num_coords)
+        if self._has_marginals(method, marginals):
+            hm_h, hm_w = self.heatmap_size
+            shapes["heatmap_marginals"] = (self.num_joints, hm_w + hm_h + 1)
         return shapes
+
+    def _has_marginals(self, method, marginals):
+        return bool(marginals) and self.depth > 1 and methods.uses_heatmaps(method)
 
     # Coordinate transforms: pure arithmetic on numpy arrays, TensorFlow tensors,
     # Keras tensors and other backends' arrays alike (floating input).
@@ -191,7 +251,7 @@ class PoseCodec:
             decoded["z_mm"] = self.depth_to_mm(joints_hm[..., 2])
         return decoded
 
-    def encode(self, keypoints_px, visible, keypoints_z_mm=None, has_3d=0.0, *, method):
+    def encode(self, keypoints_px, visible, keypoints_z_mm=None, has_3d=0.0, *, method, marginals=False):
         """Encodes the training targets of one instance (or a batch) for `method`.
 
         TensorFlow ops only, so it runs inside `tf.data.Dataset.map` and eagerly on
@@ -204,13 +264,19 @@ class PoseCodec:
             when `depth == 1`; None with `depth > 1` means no depth supervision.
           has_3d: scalar or `(...,)` flag, 1 where `keypoints_z_mm` is meaningful.
           method: one of `methods.METHODS` (`R1`, `H1`-`H3`, `I1`-`I3`, `Istar`).
+          marginals: also return the x/y marginal targets of 3D heat-map methods
+            (Strategy 2; see the class docstring). Off by default, so that the
+            targets stay keyed like the model outputs (`model.fit`).
 
         Returns:
           Dict with the targets `method` trains on, packed as
           `integral_keras.codecs.packing` describes:
           "heatmaps" `(..., H, W, K*D + K)` float32 (H*, I1-I3) and/or
           "joints" `(..., K, 2*C)` float32 (R1, I*): (x, y[, z]) in heat-map units
-          followed by their weights.
+          followed by their weights; with `marginals=True`, `depth > 1` and a
+          heat-map method also "heatmap_marginals" `(..., K, W + H + 1)`: the
+          x and y marginal targets and their per-joint weight
+          (`packing.pack_marginal_target`).
         """
         kind = methods.heatmap_target_kind(method)
         keypoints_px = _as_float32(keypoints_px)
@@ -234,6 +300,8 @@ class PoseCodec:
             targets["heatmaps"] = self._render_packed(kind, joints, weights[..., -1])
         if methods.uses_joints(method):
             targets["joints"] = packing.pack_joint_target(joints, weights)
+        if self._has_marginals(method, marginals):
+            targets["heatmap_marginals"] = self._render_marginals(kind, joints, xy_weight - weights[..., -1])
         return targets
 
     def _check_shapes(self, keypoints_px, visible):
@@ -282,6 +350,27 @@ class PoseCodec:
             cols = tf.reshape(cols[..., None] * depth[..., None, :, :],
                               tf.concat([tf.shape(cols)[:-1], [self.num_joints * self.depth]], axis=0))
         return packing.pack_separable_heatmap_target(rows, cols, joint_weight)
+
+    def _render_marginals(self, kind, joints, joint_weight):
+        """Packed x/y marginal targets `(..., K, W + H + 1)` of `kind` (class docstring) for joints `(..., K, C)`."""
+        hm_h, hm_w = self.heatmap_size
+        mask = tf.cast(joint_weight > 0, tf.float32)[..., None]
+        # (..., K, size) offsets (cell centre minus coordinate) along x and y.
+        dx = tf.linalg.matrix_transpose(_cell_offsets(joints[..., 0], hm_w))
+        dy = tf.linalg.matrix_transpose(_cell_offsets(joints[..., 1], hm_h))
+        if kind == methods.GAUSSIAN:
+            scale = -0.5 / self.sigma**2
+            gauss_x, gauss_y = tf.exp(scale * tf.square(dx)), tf.exp(scale * tf.square(dy))
+            mass = self.sigma * float(np.sqrt(2.0 * np.pi))  # sum of a unit-peak Gaussian over an unbounded axis
+            target_x = gauss_x * tf.reduce_sum(gauss_y, axis=-1, keepdims=True) / mass
+            target_y = gauss_y * tf.reduce_sum(gauss_x, axis=-1, keepdims=True) / mass
+        elif kind == methods.ONE_HOT:
+            target_x, target_y = _is_nearest_cell(dx), _is_nearest_cell(dy)
+        else:
+            stride_x, stride_y = (float(s) for s in self._stride_xy)
+            target_x = tf.cast(tf.abs(dx) * stride_x <= self.disc_radius_px, tf.float32)
+            target_y = tf.cast(tf.abs(dy) * stride_y <= self.disc_radius_px, tf.float32)
+        return packing.pack_marginal_target(target_x * mask, target_y * mask, joint_weight)
 
     def _render_disc(self, joints, joint_weight):
         """Disc (ball) target maps `(..., H, W, K*D)` for joints `(..., K, C)`."""

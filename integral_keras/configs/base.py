@@ -11,7 +11,9 @@ them one behaviour:
 * `override(["model.backbone=resnet18", ...])` applies strict dotted overrides
   given as strings (the command-line form);
 * `validate()` checks values; subclasses extend it and report bad values through
-  `ConfigError`, which names the full dotted key and the allowed values.
+  `ConfigError`, which names the full dotted key and the allowed values. Every
+  float must be finite and every int must fit in int64, whatever the field
+  (checked when a value is coerced and again by `validate()`).
 
 Example:
 
@@ -28,6 +30,7 @@ Example:
 import copy
 import dataclasses
 import functools
+import math
 import typing
 from typing import Any, Dict, Iterable, Mapping, Sequence, Tuple, TypeVar, Union
 
@@ -38,6 +41,19 @@ ConfigT = TypeVar("ConfigT", bound="Config")
 _NONE_STRINGS = ("none", "null", "~")
 _TRUE_STRINGS = ("true", "yes", "on", "1")
 _FALSE_STRINGS = ("false", "no", "off", "0")
+# Every int field ends up in TensorFlow as int64 (steps, sizes, seeds); larger values overflow there.
+_INT_MIN, _INT_MAX = -(2 ** 63), 2 ** 63 - 1
+
+
+def _check_number(value: Any, key: str) -> None:
+    """Raises ConfigError for a non-finite float or an int outside int64 (bools and non-numbers pass)."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(key, f"invalid value {value!r}; must be a finite number")
+    if isinstance(value, int) and not _INT_MIN <= value <= _INT_MAX:
+        raise ConfigError(key, f"invalid value {value!r}; must fit in a 64-bit integer "
+                               f"([{_INT_MIN}, {_INT_MAX}])")
 
 
 class ConfigError(ValueError):
@@ -127,25 +143,33 @@ def coerce_value(value: Any, tp: Any, key: str) -> Any:
     if tp is int:
         if isinstance(value, bool):
             raise ConfigError(key, f"expected an int, got {value!r}")
+        result = None
         if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str):
+            result = value
+        elif isinstance(value, float) and value.is_integer():
+            result = int(value)
+        elif isinstance(value, str):
             try:
-                return int(value.strip())
+                result = int(value.strip())
             except ValueError:
                 pass
-        raise ConfigError(key, f"expected an int, got {value!r}")
+        if result is None:
+            raise ConfigError(key, f"expected an int, got {value!r}")
+        _check_number(result, key)
+        return result
     if tp is float:
+        result = None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):
+            result = float(value) if not isinstance(value, int) or abs(value) <= 2 ** 1023 else math.inf
+        elif isinstance(value, str):
             try:
-                return float(value.strip())
+                result = float(value.strip())
             except ValueError:
                 pass
-        raise ConfigError(key, f"expected a float, got {value!r}")
+        if result is None:
+            raise ConfigError(key, f"expected a float, got {value!r}")
+        _check_number(result, key)  # NaN / inf are never a meaningful setting
+        return result
     if tp is str:
         if isinstance(value, str):
             return value
@@ -318,6 +342,9 @@ class Config:
                     value.validate()
                 except ConfigError as error:
                     raise error.with_prefix(name) from None
+            else:  # also values set in code, which bypass coercion
+                for item in value if isinstance(value, tuple) else (value,):
+                    _check_number(item, name)
 
     # Helpers for subclasses' validate().
 
@@ -330,6 +357,7 @@ class Config:
         value = getattr(self, name)
         values = value if isinstance(value, tuple) else (value,)
         for v in values:
-            if (low is not None and v < low) or (high is not None and v > high):
+            # Written so that NaN, which compares False with everything, is out of every range.
+            if not ((low is None or v >= low) and (high is None or v <= high)) or v != v:
                 bounds = f"[{'-inf' if low is None else low}, {'inf' if high is None else high}]"
                 raise ConfigError(name, f"invalid value {value!r}; allowed range is {bounds}")

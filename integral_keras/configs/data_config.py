@@ -64,6 +64,13 @@ class DataConfig(Config):
         empty turns mixing off.
       mix_2d_skeleton: skeleton of those 2D records, mapped to `skeleton` by joint name; None = `skeleton`.
       mix_2d_ratio: expected fraction of 2D-only examples in a training batch.
+      depth_follows_crop_scale: 3D training targets: divide each root-relative depth by the augmentation's
+        box scale factor `s` (`AugmentationConfig.scale_factor`; the crop box is the record's box times `s`), as
+        the official code does (`z / (rect_3d_width * scale)`): a zoomed-in crop (`s < 1`) sees the body larger,
+        and its depth offsets grow in proportion (`z_target = z_mm / s`), so depth stays in step with the apparent
+        size of x and y. False (default): the depth target is `z_mm` whatever the zoom. Only training crops are
+        scaled; validation, evaluation and serving crops have `s = 1`, so the codec decodes millimetres unchanged
+        (docs/architecture.md, coordinate conventions).
       augmentation: see `AugmentationConfig`.
     """
 
@@ -81,6 +88,7 @@ class DataConfig(Config):
     mix_2d_file_pattern: Tuple[str, ...] = ()
     mix_2d_skeleton: Optional[str] = None
     mix_2d_ratio: float = 0.5
+    depth_follows_crop_scale: bool = False
     augmentation: AugmentationConfig = dataclasses.field(default_factory=AugmentationConfig)
 
     def validate(self) -> None:
@@ -91,6 +99,8 @@ class DataConfig(Config):
         self._check_range("batch_size", 1)
         self._check_range("eval_batch_size", 1)
         self._check_range("shuffle_buffer", 1)
+        if not 0.0 < self.mix_2d_ratio < 1.0:
+            raise ConfigError("mix_2d_ratio", f"invalid value {self.mix_2d_ratio!r}; allowed range is (0, 1)")
         self._check_range("mix_2d_ratio", 0.0, 1.0)
         self._check_choice("warp_backend", WARP_BACKENDS)
         if self.num_parallel_calls != -1 and self.num_parallel_calls < 1:

@@ -11,6 +11,7 @@ from typing import Iterable, Optional, Sequence, Union
 from integral_keras.configs.base import Config, ConfigError
 from integral_keras.configs.data_config import DataConfig
 from integral_keras.configs.model_config import ModelConfig
+from integral_keras.configs.paper_numbers import PaperReference
 from integral_keras.configs.train_config import EvalConfig, TrainConfig
 from integral_keras.data import skeletons
 
@@ -20,12 +21,19 @@ _OVERRIDE_SPLIT = re.compile(r",(?=\s*[A-Za-z_][\w.]*\s*=)")
 
 @dataclasses.dataclass
 class ExperimentConfig(Config):
-    """One experiment: network, data, training and evaluation settings."""
+    """One experiment: network, data, training and evaluation settings; `paper` names the table row of the paper
+    it reproduces and the numbers reported there (`configs/paper/`; empty elsewhere).
 
+    `name` prefixes the model's exported name: the one naming rule of `scripts/export.py` and the demo is
+    `modeling.pose_model.export_name` (`<name>_<model_name>`, e.g. `demo_hourglass_Istar_2d`, or `model_name`
+    alone when `name` is empty)."""
+
+    name: str = ""
     model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
     data: DataConfig = dataclasses.field(default_factory=DataConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
     eval: EvalConfig = dataclasses.field(default_factory=EvalConfig)
+    paper: PaperReference = dataclasses.field(default_factory=PaperReference)
 
     def validate(self) -> None:
         super().validate()

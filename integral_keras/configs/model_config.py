@@ -1,5 +1,6 @@
 """`ModelConfig`: everything `build_pose_model` needs to build one of the paper's networks."""
 import dataclasses
+import math
 from typing import Optional, Tuple, Union
 
 from integral_keras.configs.base import Config, ConfigError
@@ -7,6 +8,13 @@ from integral_keras.configs.base import Config, ConfigError
 DIRECT_REGRESSION = "R1"  # the one joint method that does not integrate heat maps
 INTEGRAL_MODES = ("direct", "two_step")
 HOURGLASS_FEATURES = 256  # Newell et al.'s (and the paper's) width of the stacked hourglass
+HEAD_INIT_STDDEV = 0.001  # the paper's N(0, 1e-3) initialisation of the head network and the HourGlass
+# Softmax sharpness of the integral layers when `beta` is None. I1's MSE holds the logits to the [0, 1] range of its
+# Gaussian targets; the softmax of such logits puts at most e^beta times a background cell's mass on the peak, so
+# beta = 1 leaves the integral near the map centre (the joint loss cannot train: docs/training_notes.md). With 20 the
+# integral of the MSE's optimum lies within 0.6 cells of the joint for 16x16 to 64x64x64 maps.
+DEFAULT_BETA = 1.0
+DEFAULT_BETA_BY_METHOD = {"I1": 20.0}
 
 Size = Union[int, Tuple[int, int]]
 
@@ -30,7 +38,13 @@ class ModelConfig(Config):
       input_size: Input crop `(height, width)` or an int for square.
       heatmap_size: Heat-map `(height, width)` or int; must equal
         `input_size / backbone stride * 2**num_deconv`.
-      depth: Heat-map depth bins D; 1 means 2D.
+      depth: Heat-map depth bins D; 1 means 2D. For staged backbones, the depth of
+        the last stage (the plain output keys).
+      stage_depths: Staged backbones only: each stage's depth D_s, e.g. `(1, 64)` for
+        the paper's "Two Stage (d1 = 1, d2 = 64)" (Table 8): a 2D first stage, a 3D
+        last stage. One entry per stage, the last equal to `depth`. Stage `s`'s head
+        emits `K * D_s` channels and its joints have 2 coordinates when `D_s = 1`.
+        None: every stage uses `depth`.
       integral: `direct` (Eq. 2-4) or `two_step` (Eq. 5-6); integral methods only.
       num_stages: Hourglass stacks / multi-stage ResNet stages (1 for plain ResNets).
       num_deconv: Upsampling blocks of the heat-map head (0 for low-res maps and
@@ -40,7 +54,22 @@ class ModelConfig(Config):
         bottleneck residual modules halve it. Only the `hourglass` backbone has this setting.
       upsample: `deconv` (transposed conv, the seed) or `resize_conv`
         (bilinear x2 + 3x3 conv; cheaper under int8 TFLite).
-      beta: Softmax sharpness of the integral layers.
+      head_init_stddev: Standard deviation of the zero-mean normal kernel
+        initialisation of the heat-map heads (every backbone's deconv /
+        resize-conv head, the multi-stage ResNet's per-stage heads) and of every
+        convolution of the HourGlass: the paper's 0.001 by default. None keeps the
+        Keras defaults (`glorot_uniform` kernels). The `keras.applications` and
+        hand-built ResNet layers always keep their own initialisers.
+      depth_range_mm: Codec: depth span in mm covered by the D bins, centred on the root joint
+        (`z_mm = ((z_hm + 0.5) / D - 0.5) * depth_range_mm`; 2000 = +-1000 mm, the official `rect_3d_width`).
+      heatmap_sigma: Codec: standard deviation in heat-map cells (and depth bins) of the Gaussian targets of
+        H1 / I1 and of their marginal loss (Strategy 2).
+      disc_radius_px: Codec: radius in input pixels of the disc targets of H3 / I3.
+      beta: Softmax sharpness of the integral layers, `softmax(beta * logits)`. None
+        (the default): the method's value, `softmax_beta`: 20 for I1 (whose MSE
+        heat-map loss keeps the logits in the [0, 1] range of its Gaussian targets,
+        where beta 1 leaves the softmax almost flat; docs/training_notes.md), 1 for
+        every other method.
       debias: Apply the integral debiasing of Gu et al. 2021 (direct integral only).
       pretrained: Local backbone weights file, or None for random init.
     """
@@ -51,13 +80,19 @@ class ModelConfig(Config):
     input_size: Size = 256
     heatmap_size: Size = 64
     depth: int = 1
+    stage_depths: Optional[Tuple[int, ...]] = None
     integral: str = "direct"
     num_stages: int = 1
     num_deconv: int = 3
     deconv_filters: int = 256
     hourglass_features: int = HOURGLASS_FEATURES
     upsample: str = "deconv"
-    beta: float = 1.0
+    head_init_stddev: Optional[float] = HEAD_INIT_STDDEV
+    # Codec settings: `PoseCodec.from_config` reads them, for training, evaluation and serving alike.
+    depth_range_mm: float = 2000.0
+    heatmap_sigma: float = 1.0
+    disc_radius_px: float = 15.0
+    beta: Optional[float] = None
     debias: bool = False
     pretrained: Optional[str] = None
 
@@ -71,8 +106,22 @@ class ModelConfig(Config):
 
     @property
     def coordinate_dims(self) -> int:
-        """2 for 2D joints, 3 when `depth > 1`."""
+        """2 for 2D joints, 3 when `depth > 1` (the last stage's joints)."""
         return 2 if self.depth == 1 else 3
+
+    @property
+    def softmax_beta(self) -> float:
+        """The `beta` the integral layers use: `beta`, or the method's default when it is None."""
+        if self.beta is not None:
+            return float(self.beta)
+        return DEFAULT_BETA_BY_METHOD.get(self.method, DEFAULT_BETA)
+
+    @property
+    def depth_per_stage(self) -> Tuple[int, ...]:
+        """Depth D_s of every stage, `num_stages` entries; the last is `depth`."""
+        if self.stage_depths is None:
+            return (self.depth,) * self.num_stages
+        return tuple(self.stage_depths)
 
     # The method table lives with the codec (which imports TensorFlow), so it is
     # imported where it is used and `import integral_keras.configs` stays light.
@@ -112,14 +161,36 @@ class ModelConfig(Config):
         if self.backbone != "hourglass" and self.hourglass_features != HOURGLASS_FEATURES:
             raise ConfigError("hourglass_features", f"applies to backbone 'hourglass' only; backbone is "
                                                     f"{self.backbone!r} (leave it at {HOURGLASS_FEATURES})")
-        if not self.beta > 0:
-            raise ConfigError("beta", f"invalid value {self.beta!r}; allowed range is (0, inf)")
+        for name in ("depth_range_mm", "heatmap_sigma", "disc_radius_px"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ConfigError(name, f"invalid value {value!r}; allowed: a finite value in (0, inf)")
+        if self.beta is not None and not (math.isfinite(self.beta) and self.beta > 0):
+            raise ConfigError("beta", f"invalid value {self.beta!r}; allowed range is (0, inf), or null for the "
+                                      f"method's default")
+        if self.head_init_stddev is not None and not (math.isfinite(self.head_init_stddev)
+                                                      and self.head_init_stddev > 0):
+            raise ConfigError("head_init_stddev", f"invalid value {self.head_init_stddev!r}; allowed: a finite "
+                                                  "value in (0, inf), or null for the Keras default initialisers")
+        self._validate_stage_depths()
         if self.integral == "two_step" and not self.is_integral:
             raise ConfigError("integral", f"'two_step' applies to the integral methods I1, I2, I3, Istar only; "
                                           f"method is {self.method!r} (use 'direct')")
         if self.debias and (not self.is_integral or self.integral != "direct"):
             raise ConfigError("debias", "debias=True needs an integral method with integral='direct'")
         self._validate_backbone()
+
+    def _validate_stage_depths(self) -> None:
+        if self.stage_depths is None:
+            return
+        depths = tuple(self.stage_depths)
+        if len(depths) != self.num_stages:
+            raise ConfigError("stage_depths", f"{depths} needs one depth per stage: num_stages is {self.num_stages}")
+        if any(d < 1 for d in depths):
+            raise ConfigError("stage_depths", f"invalid value {depths}; every depth must be >= 1")
+        if depths[-1] != self.depth:
+            raise ConfigError("stage_depths", f"the last stage's depth {depths[-1]} must equal depth {self.depth} "
+                                              "(the last stage gives the model's plain outputs)")
 
     def _validate_backbone(self) -> None:
         # The registry lives with the (Keras) backbones; import it only when validating.
@@ -133,6 +204,9 @@ class ModelConfig(Config):
             raise ConfigError("backbone", f"invalid value {self.backbone!r}; allowed values are "
                                           f"{list(factory.backbone_names())}") from None
         self._check_choice("num_stages", spec.stages)
+        if self.stage_depths is not None and not spec.staged:
+            raise ConfigError("stage_depths", f"applies to the staged backbones (hourglass, multistage_resnet50) "
+                                              f"only; backbone is {self.backbone!r} (use depth)")
         if not spec.uses_deconv and self.num_deconv != 0:
             raise ConfigError("num_deconv", f"backbone {self.backbone!r} predicts heat maps at stride {spec.stride} "
                                             f"itself; num_deconv must be 0, got {self.num_deconv}")

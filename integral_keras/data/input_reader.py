@@ -12,30 +12,39 @@ warp enters Python once per batch instead of once per image (docs/benchmarks.md)
 one batch through `Dataset.padded_batch`; the warp reads each image's own size. Parsers that cannot share batches
 (mixed sources with different augmentation settings) fall back to `Parser.parse_train` per example.
 
-Bad data is skipped, counted and reported, never silently and never as a crash:
-- a record that is not a valid `tf.train.Example` (or misses required features) is a *corrupt record*;
-- a record whose image cannot be decoded (`decoded["valid"] == False`) is an *undecodable image*.
-Both are counted in `PipelineCounters` (tf.Variables updated inside the pipeline as the records are read), which
-`log_summary()` reports with absl logging and `write_summaries(step)` writes as TensorBoard scalars.
+Bad data is skipped, counted and reported, never silently and never as a crash. A record is skipped for exactly
+one reason (`PipelineCounters.REASONS`):
+- `damaged_records`: TFRecord framing damage (a length or data CRC that fails, a truncated last record). TF's
+  reader is the fast path; a file it did not read to its last byte is resumed by `tfrecord_recovery` at the next
+  valid record, so no intact record after the damage is lost (docs/robustness.md);
+- `corrupt_records`: a record that is not a valid `tf.train.Example` (or misses `image/encoded` /
+  `keypoints/num`, or has per-joint features of the wrong length);
+- the decoder's label and image checks (`decoder.SKIP_REASONS`): `undecodable_images`, `missing_features`,
+  `non_finite_labels`, `non_positive_scale`, `keypoints_out_of_range`.
 
-How corrupt records are counted: each file's records are numbered before decoding; decoding errors are dropped
-(`Dataset.ignore_errors`) and the gaps in the numbering are counted, with an end-of-file marker so trailing bad
-records count too (the marker is a tiny valid record, decoded and dropped). The counts are exact for the records
-read so far (reading runs ahead of consumption by the prefetch depth); with `repeat()` they accumulate per pass.
-A damaged file frame (bytes that are not a TFRecord record at all) ends that file's readable records and counts as
-one corrupt record. Each skip also prints a warning naming the file and the record position.
+How skips are counted: each file's records are numbered (`position`, damaged ones included) before decoding;
+decoding errors are dropped (`Dataset.ignore_errors`) and the gaps in the numbering are counted, with an end-of-file
+marker so trailing bad records count too (the marker is a tiny valid record, decoded and dropped). Each skip is
+keyed by `(reason, file, position)` in a hash table, so a record is counted and warned about once, however many
+passes read it (`repeat()`): the counts are distinct records, per reason and per shard (`PipelineCounters.by_shard`),
+exact for the records read so far. `examples` counts the usable records of the files read to their end.
 
 Mixed 2D/3D training (the paper's Strategy 2): a second source of 2D-only records, parsed by its own `Parser`
 (which maps its skeleton to the model's), is sampled with `Dataset.sample_from_datasets` so that a fraction
 `mix_2d_ratio` of every batch is 2D in expectation. The 2D examples carry z weight 0 (see `parser.py`).
 """
+import collections
 import functools
+import os
 import sys
-from typing import Callable, Optional, Sequence, Union
+from typing import Callable, Dict, Optional, Sequence, Union
 
 from absl import logging
 import numpy as np
 import tensorflow as tf
+
+from integral_keras.data import decoder as decoder_lib
+from integral_keras.data import tfrecord_recovery
 
 AUTOTUNE = tf.data.AUTOTUNE
 _EVAL_OUTPUTS = ("meta", "labels")
@@ -44,47 +53,107 @@ FilePatterns = Union[str, Sequence[str]]
 
 
 class PipelineCounters:
-    """Counts of what the input pipeline read, skipped and kept (int64 tf.Variables on the host CPU).
+    """Distinct records the input pipeline skipped, per reason and shard, and the examples it kept.
 
+    Counts live in int64 tf.Variables on the host CPU, updated inside the pipeline; each skipped record is also
+    keyed by `(reason, file, position)` in a hash table, so that a record read in several passes counts once.
     Create it outside any `tf.distribute` strategy scope (the reader does), so the counters stay plain variables.
 
     Attributes:
-      corrupt_records: records that did not parse as an Example (skipped).
-      undecodable_images: records whose image failed to decode (skipped).
-      examples: records kept.
+      damaged_records: records lost to TFRecord framing damage (CRC, truncation).
+      corrupt_records: records that did not parse as an Example.
+      undecodable_images, missing_features, non_finite_labels, non_positive_scale, keypoints_out_of_range:
+        records skipped by the decoder's checks (`integral_keras.data.decoder`).
+      examples: usable records of the files read to their end (each counted once).
     """
 
-    NAMES = ("corrupt_records", "undecodable_images", "examples")
+    REASONS = ("damaged_records", "corrupt_records") + decoder_lib.SKIP_REASONS[1:]
+    NAMES = REASONS + ("examples",)
+    _SEPARATOR = "\x1f"
 
     def __init__(self):
         with tf.init_scope(), tf.device("/cpu:0"):
             for name in self.NAMES:
                 setattr(self, name, tf.Variable(0, dtype=tf.int64, trainable=False, name=name))
+            self._skips = tf.lookup.experimental.MutableHashTable(tf.string, tf.int64, default_value=-1)
+            self._files = tf.lookup.experimental.MutableHashTable(
+                tf.string, tf.int64, default_value=tf.constant([-1, -1], tf.int64))
 
-    def result(self):
-        """Returns the counts as `{name: int}`."""
+    def result(self) -> Dict[str, int]:
+        """Returns the counts as `{name: int}` (every reason, then `examples`)."""
         return {name: int(getattr(self, name).numpy()) for name in self.NAMES}
 
+    def skipped(self) -> Dict[str, int]:
+        """`{reason: count}` of the reasons with at least one skipped record."""
+        return {name: count for name, count in self.result().items() if name != "examples" and count}
+
+    def by_shard(self) -> Dict[str, Dict[str, int]]:
+        """`{file: {reason: skipped records}}` for every file with a skip."""
+        keys, values = self._skips.export()
+        shards = collections.defaultdict(collections.Counter)
+        for key, value in zip(keys.numpy(), values.numpy()):
+            reason, path, _ = key.decode("utf-8", "replace").split(self._SEPARATOR)
+            shards[path][reason] += int(value)
+        return {path: dict(sorted(counts.items())) for path, counts in sorted(shards.items())}
+
     def reset(self):
-        """Sets every count back to 0."""
+        """Sets every count back to 0 and forgets the records seen."""
         for name in self.NAMES:
             getattr(self, name).assign(0)
+        for table in (self._skips, self._files):
+            keys, _ = table.export()
+            table.remove(keys)
+
+    def summary_lines(self, what="input pipeline"):
+        """The summary as text lines: totals by reason, then one line per shard with skips."""
+        counts = self.result()
+        skipped = self.skipped()
+        reasons = ", ".join(f"{name} {count}" for name, count in skipped.items()) or "none"
+        lines = [f"{what}: kept {counts['examples']} examples, skipped {sum(skipped.values())} records "
+                 f"({reasons})"]
+        for path, shard_counts in self.by_shard().items():
+            detail = ", ".join(f"{name} {count}" for name, count in shard_counts.items())
+            lines.append(f"{what}: {path}: skipped {detail}")
+        return lines
 
     def log_summary(self, what="input pipeline"):
-        """Logs one summary line; a warning when anything was skipped."""
-        counts = self.result()
-        message = (f"{what}: kept {counts['examples']} examples, skipped {counts['corrupt_records']} corrupt "
-                   f"records and {counts['undecodable_images']} undecodable images")
-        if counts["corrupt_records"] or counts["undecodable_images"]:
-            logging.warning(message)
-        else:
-            logging.info(message)
-        return counts
+        """Logs the summary (`summary_lines`); a warning when anything was skipped. Returns `result()`."""
+        log = logging.warning if self.skipped() else logging.info
+        for line in self.summary_lines(what):
+            log("%s", line)
+        return self.result()
 
     def write_summaries(self, step, prefix="data/"):
         """Writes every count as a scalar with the default `tf.summary` writer (e.g. the trainer's)."""
         for name in self.NAMES:
             tf.summary.scalar(prefix + name, getattr(self, name), step=step)
+
+    # Used inside the pipeline.
+
+    def _record_skip(self, name, path, position, count):
+        """Counts `count` records skipped for `name` at `position` of `path`, unless that key was counted."""
+        variable = getattr(self, name)
+
+        def add():
+            key = tf.strings.join([name, path, tf.strings.as_string(position)], separator=self._SEPARATOR)
+
+            def first_time():
+                with tf.control_dependencies([self._skips.insert(key, count)]):
+                    updates = [variable.assign_add(count),
+                               tf.print("WARNING: input pipeline: skipped", count, "record(s) for", name,
+                                        "at record position", position, "of", path, output_stream=sys.stderr)]
+                with tf.control_dependencies(updates):
+                    return tf.constant(True)
+
+            return tf.cond(tf.equal(self._skips.lookup(key), -1), first_time, lambda: tf.constant(False))
+
+        return tf.cond(count > 0, add, lambda: tf.constant(False))
+
+    def _record_file(self, path, num_records, kept):
+        """At the end of a file: `examples` moves by the change in the file's usable records since last read."""
+        previous = tf.maximum(self._files.lookup(path)[1], 0)
+        with tf.control_dependencies([self._files.insert(path, tf.stack([num_records, kept]))]):
+            return self.examples.assign_add(kept - previous)
 
 
 def _list_files(file_pattern: FilePatterns):
@@ -92,23 +161,42 @@ def _list_files(file_pattern: FilePatterns):
     patterns = [file_pattern] if isinstance(file_pattern, str) else list(file_pattern)
     if not patterns:
         raise ValueError("No TFRecord file pattern given.")
-    files = []
+    files, seen = [], set()
     for pattern in patterns:
         matched = sorted(tf.io.gfile.glob(pattern))
         if not matched:
             raise FileNotFoundError(f"No TFRecord files match {pattern!r}.")
-        files.extend(matched)
+        files.extend(path for path in matched if path not in seen)  # a file is read once per pass
+        seen.update(matched)
     return files
 
 
-def _warn_if(condition, *message):
-    """Prints a warning naming the record to stderr, from inside the pipeline, when `condition` holds."""
+_RECORD_SIGNATURE = (tf.TensorSpec((), tf.string), tf.TensorSpec((), tf.int64), tf.TensorSpec((), tf.int64),
+                     tf.TensorSpec((), tf.bool))
 
-    def warn():
-        tf.print("WARNING:", *message, output_stream=sys.stderr)
-        return tf.constant(True)
 
-    return tf.cond(condition, warn, lambda: tf.constant(False))
+def _file_size(path) -> int:
+    return tf.io.gfile.stat(os.fsdecode(path)).length
+
+
+def _recovered_tail(path, consumed, num_read):
+    """Python generator: the rest of a file after TF's reader stopped (`consumed` bytes, `num_read` records read).
+
+    Yields `(record, position, lost_before, is_end)` like the fast path, ending with the end-of-file marker. A
+    file read to its last byte yields only the marker (one stat, no read).
+    """
+    position = int(num_read)
+    if int(consumed) < _file_size(path):
+        logging.warning("TFRecord file %s is damaged at byte %d (after %d records); resuming at the next valid "
+                        "record.", os.fsdecode(path), int(consumed), position)
+        for record, lost, is_end in tfrecord_recovery.recover_records(path, int(consumed)):
+            position += lost
+            if is_end:
+                yield _end_marker_record(), position, lost, True
+                return
+            yield record, position, lost, False
+            position += 1
+    yield _end_marker_record(), position, 0, True
 
 
 @functools.lru_cache(maxsize=None)
@@ -206,6 +294,10 @@ class InputReader:
         self.eval_output = eval_output
         self.decode_fn = decode_fn or _default_decode_fn()
         self.counters = counters if counters is not None else PipelineCounters()
+        with tf.init_scope(), tf.device("/cpu:0"):
+            # file -> [bytes, records] its fast path read in the current pass (where recovery resumes).
+            self._progress = tf.lookup.experimental.MutableHashTable(
+                tf.string, tf.int64, default_value=tf.zeros([2], tf.int64))
 
     @classmethod
     def from_config(cls, data_config, parser, is_training, mix_2d_parser=None, decode_fn=None, counters=None):
@@ -305,37 +397,67 @@ class InputReader:
         return tf.data.Dataset.zip(dataset, seeds).map(parse, num_parallel_calls=self.num_parallel_calls)
 
     def _decode_file(self, path):
-        """One file's records as `((skipped_before, is_end_marker, position, path), decoded)`, in record order."""
-        records = tf.data.TFRecordDataset(path).map(lambda record: (record, False))
-        end_marker = tf.data.Dataset.from_tensors((tf.constant(_end_marker_record()), True))
+        """One file's records as `((path, position, corrupt, lost, reason, is_end, kept), decoded)`, in order.
 
-        def decode(index, record_and_flag):
-            record, is_end = record_and_flag
-            return index, is_end, self.decode_fn(record)
+        `corrupt`: records dropped by decoding errors just before this one; `lost`: damaged records skipped just
+        before it; `reason`: its `decoder.SKIP_REASONS` index; `kept`: usable records of the file so far.
+        """
+        progress = self._progress
 
-        decoded = records.concatenate(end_marker).enumerate().map(
-            decode, num_parallel_calls=self.num_parallel_calls, deterministic=True).ignore_errors()
+        def reset(file_path):
+            with tf.control_dependencies([progress.insert(file_path, tf.zeros([2], tf.int64))]):
+                return tf.constant(b""), tf.constant(-1, tf.int64), tf.constant(0, tf.int64), tf.constant(False)
 
-        def count_gap(previous_index, element):
-            index, is_end, example = element
-            return index, ((index - previous_index - 1, is_end, index, path), example)
+        def read(state, record):
+            state = state + tf.stack([tf.cast(tf.strings.length(record), tf.int64) + 16, 1])
+            with tf.control_dependencies([progress.insert(path, state)]):
+                state = tf.identity(state)
+            return state, (record, state[1] - 1, tf.constant(0, tf.int64), tf.constant(False))
 
-        return decoded.scan(tf.constant(-1, tf.int64), count_gap)
+        def tail(file_path):
+            consumed_and_read = progress.lookup(file_path)
+            return tf.data.Dataset.from_generator(
+                _recovered_tail, args=(file_path, consumed_and_read[0], consumed_and_read[1]),
+                output_signature=_RECORD_SIGNATURE)
+
+        # Fast path: TF's reader, which stops at the first damaged record (ignore_errors ends the file there); the
+        # tail is built lazily after it, from the bytes it consumed.
+        start = tf.data.Dataset.from_tensors(path).map(reset).filter(lambda *unused: False)
+        fast = tf.data.TFRecordDataset(path).ignore_errors().scan(tf.zeros([2], tf.int64), read)
+        records = start.concatenate(fast).concatenate(tf.data.Dataset.from_tensors(path).flat_map(tail))
+
+        def decode(record, position, lost, is_end):
+            return position, lost, is_end, self.decode_fn(record)
+
+        decoded = records.map(decode, num_parallel_calls=self.num_parallel_calls,
+                              deterministic=True).ignore_errors()
+
+        def count_gap(state, element):
+            previous, kept = state[0], state[1]
+            position, lost, is_end, example = element
+            if "skip_reason" in example:
+                reason = tf.cast(example["skip_reason"], tf.int64)
+            else:  # a custom decode_fn: only the image check
+                reason = 1 - tf.cast(example["valid"], tf.int64)
+            reason = tf.where(is_end, tf.constant(0, tf.int64), reason)
+            kept = kept + tf.cast(tf.logical_not(is_end) & tf.equal(reason, 0), tf.int64)
+            corrupt = position - previous - 1 - lost
+            return tf.stack([position, kept]), ((path, position, corrupt, lost, reason, is_end, kept), example)
+
+        return decoded.scan(tf.constant([-1, 0], tf.int64), count_gap)
 
     def _count(self, flags, example):
-        skipped, is_end, index, path = flags
-        undecodable = tf.logical_not(is_end) & tf.logical_not(example["valid"])
-        kept = tf.logical_not(is_end) & example["valid"]
-        updates = [
-            self.counters.corrupt_records.assign_add(skipped),
-            self.counters.undecodable_images.assign_add(tf.cast(undecodable, tf.int64)),
-            self.counters.examples.assign_add(tf.cast(kept, tf.int64)),
-            _warn_if(skipped > 0, "input pipeline: skipped", skipped, "corrupt record(s) before position", index,
-                     "of", path),
-            _warn_if(undecodable, "input pipeline: skipped undecodable image in record", index, "of", path),
-        ]
+        path, position, corrupt, lost, reason, is_end, kept = flags
+        counters = self.counters
+        # Runs of dropped records are keyed by the position of their first record.
+        updates = [counters._record_skip("corrupt_records", path, position - lost - corrupt, corrupt),
+                   counters._record_skip("damaged_records", path, position - lost, lost)]
+        for index, name in enumerate(decoder_lib.SKIP_REASONS[1:], start=1):
+            updates.append(counters._record_skip(name, path, position, tf.cast(tf.equal(reason, index), tf.int64)))
+        updates.append(tf.cond(is_end, lambda: counters._record_file(path, position, kept),
+                               lambda: tf.identity(counters.examples)))
         with tf.control_dependencies(updates):
-            return tf.identity(kept), example
+            return tf.logical_not(is_end) & tf.equal(reason, 0), example
 
     @staticmethod
     def _is_good(kept, example):

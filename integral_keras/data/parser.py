@@ -6,20 +6,22 @@ rotation (+-30 deg, with probability 0.6), translation (+-2 % of the box), horiz
 per-channel colour scaling. Geometry is one affine matrix (`integral_keras.ops.affine.crop_transform`): the image
 is resampled once and the joints go through the same matrix. A flip also swaps the skeleton's left/right pairs
 (image joints, visibility and depth alike). Of the 3D joints only the root-relative depth z is a target; it is
-unchanged by in-plane rotation, scaling and flipping (a flip would negate camera-space x, which no target uses).
+unchanged by in-plane rotation, scaling and flipping (a flip would negate camera-space x, which no target uses),
+unless `depth_follows_crop_scale` divides it by the augmentation's box scale (the official code's convention).
 Targets come from `PoseCodec.encode`, which gives weight 0 to joints that are not visible or leave the crop.
 
 2D-only examples (`has_3d = 0`) get z target 0 with z weight 0, so they are shape-compatible with 3D models and add
-nothing to depth. For 3D heat-map methods (I1-I3 / H1-H3 with depth > 1) a 3D heat-map target is not defined for
-2D data: the codec zeroes the whole joint's volume weight, so such examples train only through the joint loss's
-x/y terms. Mixed 2D/3D training (the paper's Strategy 2) is therefore supported with joint-loss methods (`Istar`,
-and I1-I3 whose integral x/y loss still sees the 2D examples).
+nothing to depth. Mixed 2D/3D training (the paper's Strategy 2) works with every method: for 3D models the labels
+also hold "has_3d" `(N,)` (not a loss target: the objective logs the 2D-only and 3D halves of each term with it)
+and, for 3D heat-map methods (H1-H3, I1-I3), "heatmap_marginals" (`PoseCodec.encode(..., marginals=True)`): a 3D
+volumetric target is not defined for 2D data (the codec zeroes the joint's volume weight), so those joints are
+supervised through the x and y marginals of the 3D heat map (Eq. 5; `integral_keras.training.objective`).
 
 Outputs are RGB images in `[0, 255]` of the codec's input size: training crops are uint8 by default
 (`train_image_dtype`; a quarter of the bytes to copy and batch, see docs/benchmarks.md), validation and evaluation
 crops float32. The model accepts either and normalises them.
 """
-from typing import Optional
+from typing import Optional, Sequence
 
 import tensorflow as tf
 
@@ -48,8 +50,12 @@ class Parser:
       skeleton: skeleton name of the model's joints.
       source_skeleton: skeleton name of the records, when it differs (e.g. `mpii` 2D data for an `h36m`
         model); joints are mapped by name and joints the source lacks get weight 0. None = `skeleton`.
-      num_stages: stages of a multi-stage model; stage `s < num_stages - 1` gets a copy of every target
-        under `<key>_stage{s}`.
+      num_stages: stages of a multi-stage model; stage `s < num_stages - 1` gets its targets under
+        `<key>_stage{s}` (a copy of the last stage's, unless `stage_depths` gives it another depth).
+      stage_depths: depth of every stage (`model.stage_depths`, the paper's Table 8 "d1 = 1, d2 = 64"),
+        `num_stages` entries, the last equal to `codec.depth`; a stage of another depth gets the targets of a
+        codec of its depth (all other codec settings equal `codec`'s): e.g. 2D heat maps and `(x, y)` joints for
+        a depth-1 stage of a 3D model. None: every stage has `codec.depth`.
       scale_factor: box size multiplied by a factor from `[1 - f, 1 + f]`.
       rotation_factor: rotation in degrees from `[-f, f]` ...
       rotation_prob: ... applied with this probability.
@@ -61,6 +67,10 @@ class Parser:
         docs/benchmarks.md) or `tensorflow` (a pure graph op); see `integral_keras.ops.affine.warp_image`.
       train_image_dtype: dtype of the training crops (`parse_train`, `parse_train_batch`, `augment_batch`): `uint8`
         (default; rounded after the colour jitter, the model casts it) or `float32`.
+      depth_follows_crop_scale: divide the root-relative depth of augmented training crops by their box scale
+        factor `s` (the crop box is the record's box times `s`): `z_target_mm = z_mm / s`, so a zoomed-in crop
+        (`s < 1`) sees proportionally larger depth offsets, as in the official code
+        (`z / (rect_3d_width * scale)`). Validation and evaluation crops have `s = 1` and keep `z_mm`.
     """
 
     def __init__(
@@ -70,6 +80,7 @@ class Parser:
         skeleton: str,
         source_skeleton: Optional[str] = None,
         num_stages: int = 1,
+        stage_depths: Optional[Sequence[int]] = None,
         scale_factor: float = 0.25,
         rotation_factor: float = 30.0,
         rotation_prob: float = 0.6,
@@ -79,6 +90,7 @@ class Parser:
         fill_value: float = 0.0,
         warp_backend: str = "opencv",
         train_image_dtype: str = "uint8",
+        depth_follows_crop_scale: bool = False,
     ):
         self.codec = codec
         self.method = methods.check_method(method)
@@ -90,6 +102,13 @@ class Parser:
         if num_stages < 1:
             raise ValueError(f"num_stages must be >= 1; got {num_stages}.")
         self.num_stages = num_stages
+        self.stage_depths = (codec.depth,) * num_stages if stage_depths is None else tuple(stage_depths)
+        if len(self.stage_depths) != num_stages or self.stage_depths[-1] != codec.depth:
+            raise ValueError(f"stage_depths {self.stage_depths} must have num_stages={num_stages} entries, the last "
+                             f"equal to the codec's depth {codec.depth}.")
+        # Codec of every earlier stage: the codec itself, or one of that stage's depth.
+        self._stage_codecs = [codec if depth == codec.depth else _codec_with_depth(codec, depth)
+                              for depth in self.stage_depths[:-1]]
         self.scale_factor = scale_factor
         self.rotation_factor = rotation_factor
         self.rotation_prob = rotation_prob
@@ -103,6 +122,7 @@ class Parser:
         if train_image_dtype not in affine.WARP_DTYPES:
             raise ValueError(f"Unknown train_image_dtype {train_image_dtype!r}; valid: {affine.WARP_DTYPES}.")
         self.train_image_dtype = train_image_dtype
+        self.depth_follows_crop_scale = bool(depth_follows_crop_scale)
         self.input_size = codec.input_size
         self._joint_map = None
         if self.source_skeleton.name != self.skeleton.name:
@@ -206,7 +226,8 @@ class Parser:
         """Whether `parse_train_batch` treats `other`'s prepared examples as `other` would (same augmentation,
         warp, targets and codec), so that mixed batches of both can be parsed together."""
         settings = ("method", "num_stages", "scale_factor", "rotation_factor", "rotation_prob", "translation_factor",
-                    "flip_prob", "color_factor", "fill_value", "warp_backend", "train_image_dtype")
+                    "flip_prob", "color_factor", "fill_value", "warp_backend", "train_image_dtype",
+                    "depth_follows_crop_scale", "stage_depths")
         codec_settings = ("num_joints", "input_size", "heatmap_size", "depth", "depth_range_mm", "sigma",
                           "disc_radius_px")
         return (hasattr(other, "parse_train_batch") and type(self.codec) is type(other.codec)
@@ -239,15 +260,19 @@ class Parser:
         return image, meta
 
     def target_keys(self):
-        """The label keys `parse_train` returns, e.g. `("joints",)` or `("heatmaps", "heatmaps_stage0", ...)`."""
-        keys = tuple(self.codec.target_shapes(self.method))
-        return keys + tuple(f"{key}_stage{s}" for s in range(self.num_stages - 1) for key in keys)
+        """The label keys `parse_train` returns, e.g. `("joints",)` or `("heatmaps", "heatmaps_stage0", ...)`; 3D
+        models add "has_3d" and, for heat-map methods, "heatmap_marginals" (+ stage copies)."""
+        keys = tuple(self.codec.target_shapes(self.method, marginals=True))
+        staged = keys + tuple(f"{key}_stage{s}" for s, codec in enumerate(self._stage_codecs)
+                              for key in codec.target_shapes(self.method, marginals=True))
+        return staged + (("has_3d",) if self.codec.depth > 1 else ())
 
     def augment_batch(self, batch, params):
         """Applies given augmentation parameters (`sample_augmentation(batch_size=N)`) to a prepared batch.
 
         Each example's box is scaled by its "scale" and shifted by "shift" times the box, then one matrix per
         example (`ops.affine.crop_transform`) warps the image (with the colour factors) and moves the joints.
+        With `depth_follows_crop_scale`, "z_mm" is the root-relative depth divided by the example's "scale".
 
         Returns:
           `(images, joints)`: images `(N, H, W, 3)` of `train_image_dtype` in `[0, 255]`; joints dict with
@@ -260,7 +285,10 @@ class Parser:
                                     fill_value=self.fill_value, backend=self.warp_backend,
                                     channel_scale=params.get("color"), dtype=self.train_image_dtype)
         images.set_shape([None, *self.input_size, 3])
-        return images, self._crop_joints(batch, matrix, params["flip"])
+        joints = self._crop_joints(batch, matrix, params["flip"])
+        if self.depth_follows_crop_scale:
+            joints["z_mm"] = joints["z_mm"] / params["scale"][..., None]
+        return images, joints
 
     # Internals.
 
@@ -347,12 +375,25 @@ class Parser:
 
     def _labels(self, joints):
         targets = self.codec.encode(joints["keypoints_px"], joints["visible"], joints["z_mm"], joints["has_3d"],
-                                    method=self.method)
+                                    method=self.method, marginals=True)
         labels = dict(targets)
-        for stage in range(self.num_stages - 1):
-            labels.update({f"{key}_stage{stage}": value for key, value in targets.items()})
+        for stage, codec in enumerate(self._stage_codecs):
+            if codec is not self.codec:  # a stage of another depth (`stage_depths`): targets of that depth
+                stage_targets = codec.encode(joints["keypoints_px"], joints["visible"], joints["z_mm"],
+                                             joints["has_3d"], method=self.method, marginals=True)
+            else:
+                stage_targets = targets
+            labels.update({f"{key}_stage{stage}": value for key, value in stage_targets.items()})
+        if self.codec.depth > 1:
+            labels["has_3d"] = tf.cast(joints["has_3d"], tf.float32)
         return labels
 
+
+
+def _codec_with_depth(codec, depth: int):
+    """A codec with every setting of `codec` but the depth (the targets of a stage of another depth)."""
+    return type(codec)(codec.num_joints, input_size=codec.input_size, heatmap_size=codec.heatmap_size, depth=depth,
+                       depth_range_mm=codec.depth_range_mm, sigma=codec.sigma, disc_radius_px=codec.disc_radius_px)
 
 
 def build_parser(model_config, data_config, source_skeleton: Optional[str] = None, codec=None) -> Parser:
@@ -362,11 +403,10 @@ def build_parser(model_config, data_config, source_skeleton: Optional[str] = Non
       model_config: gives the method, joints, input / heat-map sizes, depth and stages.
       data_config: gives the skeleton and the augmentation settings.
       source_skeleton: skeleton of the records when it differs from `data_config.skeleton` (mixed 2D data).
-      codec: a `PoseCodec` to use; by default one built from `model_config`.
+      codec: a `PoseCodec` to use; by default `PoseCodec.from_config(model_config)` (every codec setting).
     """
     if codec is None:
-        codec = PoseCodec(model_config.num_joints, model_config.input_hw, model_config.heatmap_hw,
-                          depth=model_config.depth)
+        codec = PoseCodec.from_config(model_config)
     augmentation = data_config.augmentation
     return Parser(
         codec,
@@ -374,6 +414,7 @@ def build_parser(model_config, data_config, source_skeleton: Optional[str] = Non
         data_config.skeleton,
         source_skeleton=source_skeleton,
         num_stages=model_config.num_stages,
+        stage_depths=model_config.depth_per_stage,
         scale_factor=augmentation.scale_factor,
         rotation_factor=augmentation.rotation_factor,
         rotation_prob=augmentation.rotation_prob,
@@ -381,4 +422,5 @@ def build_parser(model_config, data_config, source_skeleton: Optional[str] = Non
         flip_prob=augmentation.flip_prob,
         color_factor=augmentation.color_factor,
         warp_backend=data_config.warp_backend,
+        depth_follows_crop_scale=data_config.depth_follows_crop_scale,
     )

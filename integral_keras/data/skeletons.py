@@ -77,6 +77,24 @@ COCO = Skeleton(
                 0.107, 0.107, 0.087, 0.087, 0.089, 0.089),
 )
 
+# Human3.6M's 17 evaluation joints, named as in the dataset's own 32-joint skeleton: `thorax` is its joint 13
+# "Thorax" (the base of the neck, between the clavicles), `neck` its joint 14 "Neck/Nose" (above the thorax, at the
+# chin / lower face in the images), `head` its joint 15 "Head" (the top of the head).
+#
+# MPII -> Human3.6M (2D data for a 3D model, the paper's Strategy 2; `ops.keypoints.joint_index_map`) maps by
+# name, with `upper_neck` = `neck` and `head_top` = `head`:
+#   thorax <- MPII thorax, neck <- MPII upper_neck, head <- MPII head_top, spine <- none (weight 0), and the
+#   limbs and pelvis by their own names.
+# The official code (`common_pytorch/dataset/hm36.py`, `s_mpii_2_hm36_jt`) differs at the neck: it renames
+# H36M joint 13 ("Thorax", our index 8) `neck` and joint 14 ("Neck/Nose", our index 9) `nose`, appends an 18th
+# joint `Thorax` (the shoulders' midpoint), and maps MPII upper_neck -> index 8, MPII thorax -> the extra 18th
+# joint, nothing -> index 9; head_top -> head, pelvis, limbs as here. We keep the name mapping because (1) our
+# skeleton has the 17 joints of the evaluation protocol (DESIGN.md), with no 18th joint for MPII's thorax to go
+# to; (2) MPII's thorax and H36M's Thorax mark the same place (the base of the neck), while MPII's upper neck
+# lies a neck length above it, so the official table would pull index 8 up towards the chin and leave index 9
+# without 2D supervision; (3) on the bundled synthetic data both skeletons are read off one body
+# (`data/synthetic/body_model.py`: MPII upper_neck = body neck, head_top = body head, thorax = body thorax), so
+# the name mapping is exact there. docs/architecture.md ("Joint mappings") repeats this.
 H36M = Skeleton(
     name="h36m",
     joint_names=(

@@ -1,5 +1,6 @@
 """Evaluation: MPII PCKh, torso PCK, Human3.6M MPJPE / PA-MPJPE and protocols, COCO OKS-NMS and COCOeval,
 flip test, curves and reports. Numpy / scipy / pycocotools only; no TensorFlow import."""
+from integral_keras.evaluation.baseline import mean_pose_metrics
 from integral_keras.evaluation.coco import coco_keypoint_eval
 from integral_keras.evaluation.coco import oks
 from integral_keras.evaluation.coco import oks_nms

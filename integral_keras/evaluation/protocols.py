@@ -85,12 +85,16 @@ def resolve_dataset_name(name: str) -> str:
     return name
 
 
-def eval_dataset(file_pattern, parser, batch_size: int):
-    """One deterministic pass over TFRecords as `(images, meta)` batches (`Parser.parse_eval`)."""
+def eval_dataset(file_pattern, parser, batch_size: int, counters=None):
+    """One deterministic pass over TFRecords as `(images, meta)` batches (`Parser.parse_eval`).
+
+    Unusable records (damaged, corrupt, undecodable image, bad labels: `integral_keras.data.decoder`) are not
+    scored; pass `counters` (`PipelineCounters`) to read how many were skipped, by reason and shard.
+    """
     from integral_keras.data.input_reader import InputReader
 
     return InputReader(file_pattern, parser, batch_size, is_training=False, eval_output="meta",
-                       deterministic=True)()
+                       deterministic=True, counters=counters)()
 
 
 def model_predict_fn(model, model_config, confidence_radius: int = 1) -> PredictFn:
@@ -495,15 +499,30 @@ def run_benchmark(config, predict_fn: PredictFn, file_pattern=None, dataset: Opt
 
     file_pattern = file_pattern or config.data.val_file_pattern
     if not file_pattern:
-        raise ValueError("No evaluation records: set data.val_file_pattern or pass file_pattern")
+        from integral_keras.configs.base import ConfigError  # pylint: disable=import-outside-toplevel
+
+        raise ConfigError("data.val_file_pattern", "is empty: no evaluation records; set it in the config (the "
+                                                   "demo's runs keep theirs in <model_dir>/config.yaml) or pass "
+                                                   "--file_pattern")
+    from integral_keras.data.input_reader import PipelineCounters
+
     parser = build_parser(config.model, config.data)
-    batches = eval_dataset(file_pattern, parser, config.data.eval_batch_size)
+    counters = PipelineCounters()
+    batches = eval_dataset(file_pattern, parser, config.data.eval_batch_size, counters=counters)
     permutation = skeletons.get_skeleton(config.data.skeleton).flip_permutation() if flip_test else None
     predictions = collect_predictions(predict_fn, batches, permutation, max_batches)
     dataset = resolve_dataset_name(dataset) if dataset else dataset_of_records(predictions.meta)
     metrics = evaluate_predictions(predictions, dataset, config.data.skeleton, gt_valid_mat, coco_gt_json,
                                    output_dir, h36m_protocols, config.eval.root_joint)
     metrics["flip_test"] = bool(flip_test)
+    # The records that were not scored, by reason (every reason, zeros included) and by shard.
+    skips = counters.result()
+    metrics["records_skipped"] = {name: skips[name] for name in PipelineCounters.REASONS}
+    metrics["records_skipped_total"] = sum(metrics["records_skipped"].values())
+    # A list, so that the file names do not become TensorBoard scalar tags (`report.scalar_metrics` drops lists).
+    metrics["records_skipped_by_shard"] = [dict(file=path, **counts) for path, counts in counters.by_shard().items()]
+    for line in counters.summary_lines(f"{label} evaluation input"):
+        (logging.warning if metrics["records_skipped_total"] else logging.info)("%s", line)
     if output_dir is not None:
         write_outputs(metrics, output_dir, label, summary_writer, step)
     elif summary_writer is not None:

@@ -2,11 +2,17 @@
 from integral_keras.codecs import methods
 from integral_keras.losses import heatmap
 from integral_keras.losses import joint
+from integral_keras.losses import marginal
 
 _HEATMAP_LOSS_FOR_TARGET = {
     methods.GAUSSIAN: heatmap.HeatmapMSE,
     methods.ONE_HOT: heatmap.HeatmapCrossEntropy,
     methods.DISC: heatmap.HeatmapBinaryCrossEntropy,
+}
+_MARGINAL_LOSS_FOR_TARGET = {
+    methods.GAUSSIAN: marginal.HeatmapMarginalMSE,
+    methods.ONE_HOT: marginal.HeatmapMarginalCrossEntropy,
+    methods.DISC: marginal.HeatmapMarginalBinaryCrossEntropy,
 }
 _JOINT_LOSSES = {"l1": joint.JointL1, "l2": joint.JointL2}
 
@@ -36,3 +42,25 @@ def losses_for_method(method, num_joints, depth=1, joint_loss="l1"):
     if methods.uses_joints(method):
         losses["joints"] = _JOINT_LOSSES[joint_loss]()
     return losses
+
+
+def marginal_loss_for_method(method, num_joints, depth, sigma=1.0):
+    """The x/y marginal heat-map loss of a 3D heat-map method (Strategy 2: 2D-only samples), or None.
+
+    Args:
+      method: one of `integral_keras.codecs.METHODS`.
+      num_joints: K.
+      depth: D, depth bins per joint.
+      sigma: the codec's Gaussian standard deviation in cells (H1, I1).
+
+    Returns:
+      `HeatmapMarginalMSE` / `HeatmapMarginalCrossEntropy` / `HeatmapMarginalBinaryCrossEntropy` for the Gaussian /
+      one-hot / disc target when `depth > 1`, reading the `heatmaps` output and the `heatmap_marginals` target of
+      `PoseCodec.encode(..., marginals=True)`; None for methods without heat maps and for 2D (`depth == 1`).
+    """
+    kind = methods.heatmap_target_kind(method)
+    if kind is None or depth == 1:
+        return None
+    if kind == methods.GAUSSIAN:
+        return marginal.HeatmapMarginalMSE(num_joints, depth, sigma=sigma)
+    return _MARGINAL_LOSS_FOR_TARGET[kind](num_joints, depth)

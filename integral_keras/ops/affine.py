@@ -240,8 +240,19 @@ _RGBA_WARP_MAX_SOURCE_RATIO = 8
 
 
 def _warp_array_opencv(array, image_to_crop, height, width, fill_value, channel_scale, dtype):
-    """One numpy image `(h, w, C)` -> its crop `(height, width, C)` of `dtype` (see `warp_image`)."""
+    """One numpy image `(h, w, C)` -> its crop `(height, width, C)` of `dtype` (see `warp_image`).
+
+    An empty image or a non-finite matrix (e.g. from a NaN crop centre) gives a crop of `fill_value` instead of an
+    OpenCV assertion that would end the whole input pipeline; the input reader skips such labels before they get
+    here (`decoder.check_labels`), this keeps any other caller alive too.
+    """
     import cv2  # pylint: disable=import-outside-toplevel
+
+    if array.size == 0 or not np.all(np.isfinite(image_to_crop)):
+        crop = np.full((height, width, array.shape[-1]), fill_value, np.float32)
+        if channel_scale is not None:
+            return _scale_channels_opencv(crop, channel_scale, dtype)
+        return np.rint(np.clip(crop, 0.0, 255.0)).astype(np.uint8) if dtype == "uint8" else crop.astype(array.dtype)
 
     via_rgba = (array.dtype == np.uint8 and array.ndim == 3 and array.shape[-1] == 3
                 and array.shape[0] * array.shape[1] <= _RGBA_WARP_MAX_SOURCE_RATIO * height * width)

@@ -11,6 +11,8 @@ from integral_keras.data import skeletons
 
 # Joints that carry different names in different skeletons but mark the same body point
 # (target name -> source name). Used when 2D data of one skeleton trains a model of another (mixed 2D/3D).
+# MPII -> Human3.6M differs from the official code's table at the neck and thorax on purpose: see the comment
+# above `integral_keras.data.skeletons.H36M` and docs/architecture.md ("Joint mappings").
 JOINT_ALIASES = {
     "neck": "upper_neck",
     "upper_neck": "neck",

@@ -16,12 +16,19 @@ import urllib.request
 import cv2
 import numpy as np
 
+from integral_keras.errors import InputError
+from integral_keras.errors import UserError
+from integral_keras.errors import tf_error_cause
 from integral_keras.serving.saved_model import SERVE_IMAGE_BYTES
 from integral_keras.serving.saved_model import SERVING_DEFAULT
 
 
-class ServingError(RuntimeError):
-    """TF Serving answered with an error, or with a body this client cannot read."""
+class ServingError(UserError, RuntimeError):
+    """TF Serving answered with an error, or with a body this client cannot read, or could not be reached.
+
+    The message leads with the cause (TensorFlow's "Graph execution error:" preamble and node stack removed by
+    `errors.tf_error_cause`), so that `scripts/serving_client.py` prints it as one line.
+    """
 
 
 def whole_image_box(image_bytes):
@@ -31,7 +38,7 @@ def whole_image_box(image_bytes):
     """
     image = cv2.imdecode(np.frombuffer(image_bytes, np.uint8), cv2.IMREAD_UNCHANGED)
     if image is None:
-        raise ValueError("Could not decode the image bytes to read their size (not a JPEG / PNG?).")
+        raise InputError("Could not decode the image bytes to read their size (not a JPEG / PNG?).")
     return [-0.5, -0.5, float(image.shape[1]), float(image.shape[0])]
 
 
@@ -93,7 +100,7 @@ def parse_rest_response(payload):
     if not isinstance(payload, dict):
         raise ServingError(f"Unexpected TF Serving response of type {type(payload).__name__}.")
     if "error" in payload:
-        raise ServingError(f"TF Serving error: {payload['error']}")
+        raise ServingError(f"{tf_error_cause(payload['error'])} (TF Serving's error)")
     if "outputs" in payload:
         outputs = payload["outputs"]
         return {k: np.asarray(v, np.float32) for k, v in outputs.items()} if isinstance(outputs, dict) \
@@ -162,5 +169,6 @@ def grpc_predict(host, port, request, timeout=30.0):
         try:
             response = service.PredictionServiceStub(channel).Predict(request, timeout=timeout)
         except grpc.RpcError as error:
-            raise ServingError(f"gRPC Predict on {host}:{port} failed: {error.code()} {error.details()}") from None
+            cause = tf_error_cause(error.details() or "")
+            raise ServingError(f"gRPC Predict on {host}:{port} failed: {error.code()} {cause}") from None
     return {key: tf.make_ndarray(proto) for key, proto in response.outputs.items()}

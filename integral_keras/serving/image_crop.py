@@ -15,6 +15,29 @@ import tensorflow as tf
 
 from integral_keras import ops as pose_ops
 
+#: A box side may be at most this many times the image's longer side (a person cannot be much larger than the
+#: photograph; a 1e30 box would map joints back to about 1e30).
+MAX_BOX_TO_IMAGE = 10.0
+
+
+def check_box_in_image(box, image):
+    """`box` unchanged, after checking that it intersects `image` `(H, W, 3)` and is not absurdly large.
+
+    Raises InvalidArgumentError (at run time) otherwise.
+    """
+    size = tf.cast(tf.shape(image)[:2], tf.float32)  # (height, width)
+    x, y, w, h = tf.unstack(tf.cast(box, tf.float32))
+    intersects = (x < size[1]) & (y < size[0]) & (x + w > 0.0) & (y + h > 0.0)
+    checks = [
+        tf.debugging.Assert(intersects, ["box does not intersect the image: box [x, y, w, h] =", box,
+                                         "image (height, width) =", size], summarize=4),
+        tf.debugging.Assert(tf.maximum(w, h) <= MAX_BOX_TO_IMAGE * tf.reduce_max(size),
+                            ["box is more than", MAX_BOX_TO_IMAGE, "times the longer side of the image: box =", box,
+                             "image (height, width) =", size], summarize=4),
+    ]
+    with tf.control_dependencies(checks):
+        return tf.identity(box)
+
 
 def box_to_center_size(box, padding):
     """`[x, y, w, h]` -> centre `(2,)` and padded size `(2,)` float32 (see the module docstring)."""
@@ -84,7 +107,8 @@ def crop_batch(image_bytes, boxes, input_size, padding):
 
     def crop_one(args):
         encoded, box = args
-        return crop_person(decode_rgb(encoded), box, input_size, padding)
+        image = decode_rgb(encoded)
+        return crop_person(image, check_box_in_image(box, image), input_size, padding)
 
     return tf.map_fn(
         crop_one,

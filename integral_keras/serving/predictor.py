@@ -5,6 +5,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from integral_keras.errors import InputError
+from integral_keras.errors import tf_error_cause
 from integral_keras.serving.client import whole_image_box
 from integral_keras.serving.saved_model import SERVE_IMAGE_BYTES
 from integral_keras.serving.saved_model import ServingFunctions
@@ -58,9 +60,17 @@ class PosePredictor:
         Returns:
           Dict of numpy arrays: `joints` `(K, 2)` image pixels, `confidence`
           `(K,)` and, for 3D models, `depth_mm` `(K,)`.
+
+        Raises:
+          InputError: the image cannot be decoded or the box is unusable; the message is TensorFlow's cause
+            (e.g. `Unknown image file format. One of JPEG, PNG, GIF, BMP required.`), not "Graph execution error".
         """
         box = whole_image_box(image_bytes) if box is None else [float(v) for v in box]
-        outputs = self._predict_encoded(tf.constant([image_bytes]), tf.constant([box], tf.float32))
+        try:
+            outputs = self._predict_encoded(tf.constant([image_bytes]), tf.constant([box], tf.float32))
+        except tf.errors.InvalidArgumentError as error:
+            raise InputError(f"{tf_error_cause(error.message)} (model input: the image and box "
+                             f"{[round(v, 1) for v in box]})") from error
         return {key: np.asarray(value)[0] for key, value in outputs.items()}
 
 

@@ -12,6 +12,14 @@
   pixels. Bad input (undecodable or empty bytes, wrong ranks, non-positive
   boxes) fails with InvalidArgumentError.
 
+Neither signature returns numbers for numbers it cannot mean: `serving_default`
+refuses crops holding NaN or infinity, and `serve_image_bytes` refuses boxes that
+are not finite, that do not intersect the image, or whose sides exceed
+`image_crop.MAX_BOX_TO_IMAGE` times the image's longer side (a box of 1e30 would
+map joints back to about 1e30), all with InvalidArgumentError naming the input.
+The `.tflite` export serves `predict_crops` without the check (LiteRT has no
+CheckNumerics op); its callers check their crops.
+
 `assets.extra/serving_spec.json` (ignored by TF Serving) records the
 `ServingSpec`. The archive is built with `keras.export.ExportArchive`, which
 stores every weight once.
@@ -60,6 +68,11 @@ class ServingFunctions:
         """`(N, H, W, 3)` crops -> dict of `joints` (crop pixels), `confidence` (, `depth_mm`)."""
         return self.decoder(self.model(images, training=False))
 
+    def serve_crops(self, images):
+        """`predict_crops` for the `serving_default` signature: InvalidArgumentError for non-finite pixels."""
+        images = tf.debugging.assert_all_finite(images, message="images must be finite (no NaN or infinity)")
+        return self.predict_crops(images)
+
     def predict_encoded(self, image_bytes, box):
         """Encoded images and person boxes -> the same dict with joints in original-image pixels."""
         image_bytes, boxes = image_crop.check_bytes_and_boxes(image_bytes, box)
@@ -105,7 +118,7 @@ def export_saved_model(model, config_or_params, export_dir, version=None, name=N
     # No `archive.track(model)`: it would list the Keras variable wrappers next to the tf.Variables the
     # endpoints capture, and the checkpoint would then hold every weight twice.
     archive = keras.export.ExportArchive()
-    archive.add_endpoint(SERVING_DEFAULT, functions.predict_crops, functions.images_signature())
+    archive.add_endpoint(SERVING_DEFAULT, functions.serve_crops, functions.images_signature())
     archive.add_endpoint(SERVE_IMAGE_BYTES, functions.predict_encoded, functions.bytes_signature())
 
     # Write next to the target and rename, so TF Serving never sees a half-written version.

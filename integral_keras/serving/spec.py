@@ -26,7 +26,9 @@ class ServingSpec:
       input_size: Model input `(height, width)` in pixels (an int means square).
       heatmap_size: Heat-map `(height, width)` in cells (an int means square).
       depth: Heat-map depth bins D; 1 for 2D models.
-      depth_range_mm: Depth span of the D bins, centred on the root joint.
+      depth_range_mm: Depth span of the D bins, centred on the root joint: the
+        model config's `depth_range_mm`, so the export decodes depth in mm
+        exactly as the training run's codec did.
       beta: Softmax sharpness the integral layers use; the confidence of
         integral models uses the same softmax.
       name: Model name, the `<name>` of `saved_models/<name>/<version>/` and of
@@ -66,9 +68,9 @@ class ServingSpec:
             raise ValueError(f"ServingSpec.name must be a plain directory name; got {self.name!r}.")
 
     def codec(self) -> PoseCodec:
-        """The `PoseCodec` that maps this model's heat-map units to pixels and millimetres."""
-        return PoseCodec(self.num_joints, input_size=self.input_size, heatmap_size=self.heatmap_size,
-                         depth=self.depth, depth_range_mm=self.depth_range_mm)
+        """The `PoseCodec` that maps this model's heat-map units to pixels and millimetres
+        (`PoseCodec.from_config`, as in training, so an export decodes like the run that trained it)."""
+        return PoseCodec.from_config(self)
 
     @property
     def is_3d(self) -> bool:
@@ -118,7 +120,8 @@ def _values_from_config(config) -> dict:
             "input_size": model.input_size,
             "heatmap_size": model.heatmap_size,
             "depth": model.depth,
-            "beta": model.beta,
+            "depth_range_mm": model.depth_range_mm,
+            "beta": getattr(model, "softmax_beta", model.beta),
         }
     except AttributeError as error:
         raise TypeError(
@@ -128,9 +131,4 @@ def _values_from_config(config) -> dict:
     skeleton = getattr(getattr(config, "data", None), "skeleton", None)
     if skeleton is not None:
         values["skeleton"] = skeleton
-    for name in ("depth_range_mm",):
-        for holder in (model, getattr(config, "data", None)):
-            if getattr(holder, name, None) is not None:
-                values[name] = getattr(holder, name)
-                break
     return values

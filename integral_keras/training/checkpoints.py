@@ -3,9 +3,12 @@
 Every worker saves (saving may need every worker under `MultiWorkerMirroredStrategy`), but only the chief writes
 to the model directory; the others write to a private temporary directory, deleted right after. Restoring reads
 the chief's latest checkpoint on every worker. `tf.train.Checkpoint` writes the data files before it updates the
-`checkpoint` index file, so a run killed mid-save restarts from the previous complete checkpoint.
+`checkpoint` index file, so a run killed mid-save restarts from the previous complete checkpoint. Such a kill leaves
+the save's temporary folder (`ckpt-N_temp/`, or `ckpt-N_temp_<hex>/` in older TensorFlow) behind; the chief deletes
+those at start-up (`remove_stale_temporaries`), before anything writes there.
 """
 import os
+import re
 import shutil
 from typing import Optional
 
@@ -21,6 +24,32 @@ def write_dir(model_dir: str, strategy: tf.distribute.Strategy) -> str:
         return model_dir
     task_type, task_id = distribution.task_of(strategy)
     return os.path.join(model_dir, ".worker_tmp", f"{task_type}_{task_id}")
+
+
+_TEMPORARY = re.compile(r"^.+_temp(_[0-9a-fA-F]+)?$")
+
+
+def remove_stale_temporaries(directory: str):
+    """Deletes the temporary folders / files of interrupted saves (`*_temp`, `*_temp_<hex>`) in `directory`.
+
+    Returns:
+      The paths removed (logged as warnings).
+    """
+    removed = []
+    if not tf.io.gfile.isdir(directory):
+        return removed
+    for name in sorted(tf.io.gfile.listdir(directory)):
+        name = name.rstrip("/")
+        if not _TEMPORARY.match(name):
+            continue
+        path = os.path.join(directory, name)
+        if tf.io.gfile.isdir(path):
+            tf.io.gfile.rmtree(path)
+        else:
+            tf.io.gfile.remove(path)
+        logging.warning("Removed %s, left by a checkpoint save that did not finish.", path)
+        removed.append(path)
+    return removed
 
 
 class CheckpointSaver:
@@ -41,6 +70,8 @@ class CheckpointSaver:
         self.step = step
         self.checkpoint = tf.train.Checkpoint(step=step, **trackables)
         self._write_dir = os.path.join(write_dir(model_dir, strategy), "checkpoints")
+        if self.is_chief:
+            remove_stale_temporaries(self.directory)
         self.manager = tf.train.CheckpointManager(self.checkpoint, self._write_dir, max_to_keep=max_to_keep)
 
     def latest(self) -> Optional[str]:

@@ -23,9 +23,8 @@ MODES = ("train", "eval", "train_and_eval", "export")
 
 
 def build_codec(model_config) -> PoseCodec:
-    """The codec of a `ModelConfig` (input / heat-map sizes, joints, depth)."""
-    return PoseCodec(model_config.num_joints, model_config.input_hw, model_config.heatmap_hw,
-                     depth=model_config.depth)
+    """The run's one codec (`PoseCodec.from_config`): training targets, evaluation and export share it."""
+    return PoseCodec.from_config(model_config)
 
 
 def build_trainer(config, model_dir: str, strategy: tf.distribute.Strategy, with_train_data: bool = True) -> Trainer:

@@ -18,7 +18,9 @@ the model itself:
   input pipeline, which reshuffles; at the end the pipeline is released on a helper thread
   (`release_in_background`: tf.data can take up to a minute to shut an autotuned pipeline down);
 - the chief shows a console progress bar (tqdm; `train.progress_bar`) with images/s and the loss, advanced at
-  every host stop;
+  every host stop; the log lines carry the ETA too (the bar is off when standard error is not a terminal): the
+  first loop runs `ETA_WARMUP_STEPS` steps (tracing), the next `ETA_PROBE_STEPS` are timed and logged with the
+  ETA of the steps left, and every later log line repeats it;
 - at every epoch end the validation loss (for the plateau schedule) and the metrics of `PoseEvaluator` are
   computed, logged and written to TensorBoard with images of predicted skeletons and heat maps.
 """
@@ -41,6 +43,11 @@ from integral_keras.training.schedules import LearningRateController
 from integral_keras.training.summaries import SummaryWriter
 
 SUM = tf.distribute.ReduceOp.SUM
+# Steps of the first training loop, which also traces the step and sets its kernels up: the ETA is measured after it.
+ETA_WARMUP_STEPS = 3
+# Steps timed right after the warm-up for the first ETA line (the next log line comes log_every_steps later).
+ETA_PROBE_STEPS = 10
+_RELEASE_THREADS = []
 DatasetOrFn = Union[tf.data.Dataset, Callable[[tf.distribute.InputContext], tf.data.Dataset]]
 
 
@@ -76,7 +83,23 @@ def release_in_background(references: list, what: str) -> threading.Thread:
 
     thread = threading.Thread(target=release, name=f"release {what}", daemon=False)
     thread.start()
+    _RELEASE_THREADS.append(thread)
     return thread
+
+
+def pending_releases() -> list:
+    """The `release_in_background` threads still running (a binary that is done need not wait for them)."""
+    return [thread for thread in _RELEASE_THREADS if thread.is_alive()]
+
+
+def format_duration(seconds: float) -> str:
+    """`42 s`, `3 min 05 s` or `1 h 02 min`."""
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 def _with_data_sharding(dataset: tf.data.Dataset) -> tf.data.Dataset:
@@ -172,6 +195,12 @@ class Trainer:
         iterator = iter(self._distribute_train_dataset())
         history = {}
         window_start, window_time = step, time.time()
+        start_step = step
+        # Extra host stops for the ETA: after the warm-up loop (tracing, kernel set-up) and after a short probe.
+        self._eta_stops = {s for s in (step + ETA_WARMUP_STEPS, step + ETA_WARMUP_STEPS + ETA_PROBE_STEPS)
+                           if s < total}
+        self._speed = None  # (first timed step, training seconds since then, excluding evaluations)
+        train_start = time.time()
         bar = self._progress_bar(step, total)
         while step < total:
             phase = self.objective.phase(step)
@@ -188,11 +217,23 @@ class Trainer:
                 bar.set_postfix_str(f"{rate:.1f} img/s, loss {float(losses['loss']):.4g}, phase {phase}",
                                     refresh=False)
                 bar.update(done)
+            loop_seconds = time.time() - loop_start
+            if step == start_step + ETA_WARMUP_STEPS and step < total:
+                self._speed = [step, 0.0]
+                logging.info("step %d/%d: the first %d steps (tracing, kernel set-up) took %s; measuring the "
+                             "speed for the ETA", step, total, step - start_step,
+                             format_duration(time.time() - train_start))
+            elif self._speed is not None:
+                self._speed[1] += loop_seconds
+                if step == start_step + ETA_WARMUP_STEPS + ETA_PROBE_STEPS and step % self.config.log_every_steps:
+                    logging.info("step %d/%d: %s", step, total, self._eta_text(step, total))
             if step % self.config.log_every_steps == 0 or step == total:
                 elapsed = max(time.time() - window_time, 1e-9)
                 history = self._log_train(step, phase, losses, (step - window_start) / elapsed)
                 window_start, window_time = step, time.time()
             epoch_end = step % self.config.steps_per_epoch == 0
+            if epoch_end and step != total and self.pipeline_counters is not None:
+                self.pipeline_counters.log_summary(f"training input (epoch {step // self.config.steps_per_epoch})")
             if epoch_end or step == total:
                 history.update({f"eval/{k}": v for k, v in self.evaluate().items()})
                 window_time = time.time()  # evaluation time does not count against training speed
@@ -204,7 +245,9 @@ class Trainer:
         del iterator
         release_in_background(only_reference, "training input pipeline")
         if self.pipeline_counters is not None:
-            self.pipeline_counters.log_summary("training input")
+            # Distinct records skipped per reason (and per shard in the log), e.g. history["data/damaged_records"].
+            counts = self.pipeline_counters.log_summary("training input")
+            history.update({f"data/{name}": float(count) for name, count in counts.items()})
         self.train_summaries.flush()
         history["step"] = float(step)
         return history
@@ -217,8 +260,10 @@ class Trainer:
         from tqdm import tqdm  # pylint: disable=import-outside-toplevel
 
         # disable=None: tqdm turns itself off when standard error is not a terminal (logs keep the log lines).
+        from integral_keras import console  # pylint: disable=import-outside-toplevel
+
         return tqdm(total=total, initial=step, unit="step", desc="train", file=sys.stderr, dynamic_ncols=True,
-                    disable=None if setting == "auto" else False)
+                    disable=not console.stderr_is_terminal() if setting == "auto" else False)
 
     def evaluate(self) -> Dict[str, float]:
         """Validation loss (of the current phase) and `evaluator` metrics; updates the plateau schedule."""
@@ -250,6 +295,7 @@ class Trainer:
         stops = [config.total_steps]
         for every in (config.log_every_steps, config.checkpoint_every_steps, config.steps_per_epoch):
             stops.append((step // every + 1) * every)
+        stops.extend(s for s in getattr(self, "_eta_stops", ()) if s > step)
         lr_change = self.learning_rate.next_change(step)
         if lr_change is not None:
             stops.append(lr_change)
@@ -297,14 +343,25 @@ class Trainer:
         values["learning_rate"] = float(self.optimizer.learning_rate.numpy())
         values["steps_per_second"] = steps_per_second
         values["images_per_second"] = steps_per_second * self.global_batch_size
-        logging.info("step %d/%d (epoch %d, phase %s): %s", step, self.config.total_steps,
+        eta = self._eta_text(step, self.config.total_steps)
+        logging.info("step %d/%d (epoch %d, phase %s): %s%s", step, self.config.total_steps,
                      step // self.config.steps_per_epoch, phase,
-                     ", ".join(f"{k} {v:.4g}" for k, v in values.items()))
+                     ", ".join(f"{k} {v:.4g}" for k, v in values.items()), f"; {eta}" if eta else "")
         self.train_summaries.scalars(values, step)
-        if self.pipeline_counters is not None:
+        if self.pipeline_counters is not None and self.train_summaries.should_write(step, "data/examples"):
             with self.train_summaries.as_default():
                 self.pipeline_counters.write_summaries(step)
         return values
+
+    def _eta_text(self, step: int, total: int) -> str:
+        """`x img/s, ETA ...` of the remaining steps at the speed measured since the warm-up ('' before it)."""
+        speed = getattr(self, "_speed", None)
+        if speed is None or step <= speed[0] or speed[1] <= 0 or step >= total:
+            return ""
+        steps_per_second = (step - speed[0]) / speed[1]
+        return (f"{steps_per_second * self.global_batch_size:.1f} img/s since step {speed[0]}, "
+                f"ETA {format_duration((total - step) / steps_per_second)} for the {total - step} steps left "
+                f"(evaluations not included)")
 
     # Evaluation internals.
 

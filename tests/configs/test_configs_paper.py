@@ -1,12 +1,18 @@
-"""configs/paper/: every paper experiment validates, names its table row, and its network builds (at 64x64)."""
+"""configs/paper/: every paper experiment validates, names its table row, carries the paper's numbers in a typed
+`paper:` block that the generated README agrees with, is set up as the paper's experiment, and its network builds
+(at 64x64)."""
 import functools
 import glob
 import os
 import re
+import shutil
 
 import keras
 import pytest
+import yaml
 
+from integral_keras.configs import paper_numbers
+from integral_keras.configs.base import ConfigError
 from integral_keras.configs.experiment import load_experiment
 from integral_keras.configs.model_config import ModelConfig
 from integral_keras.data import skeletons
@@ -30,32 +36,50 @@ def _small_model_config(model: ModelConfig, num_stages=None) -> ModelConfig:
     """The same network at a 64x64 input: heat-map size rescaled consistently, depth 4 for 3D, thin heads."""
     spec = factory.get_backbone_spec(model.backbone)
     values = model.to_dict()
+    stages = model.num_stages if num_stages is None else num_stages
+    small_depth = (lambda depth: 1 if depth == 1 else 4)
+    stage_depths = None if model.stage_depths is None else [small_depth(d) for d in model.stage_depths[-stages:]]
     values.update(input_size=TEST_INPUT, heatmap_size=TEST_INPUT // spec.stride * 2 ** model.num_deconv,
-                  depth=1 if model.depth == 1 else 4, deconv_filters=16, pretrained=None,
-                  num_stages=model.num_stages if num_stages is None else num_stages)
+                  depth=small_depth(model.depth), stage_depths=stage_depths, deconv_filters=16, pretrained=None,
+                  num_stages=stages)
     return ModelConfig.from_dict(values)
 
 
 def _check_outputs(model, config: ModelConfig):
-    """The output dict follows docs/architecture.md for the method, with suffixed keys for earlier stages."""
+    """The output dict follows docs/architecture.md for the method, with suffixed keys for earlier stages (each of
+    its own depth D_s), and the two-step integral's marginals for the last stage."""
     height, width = config.heatmap_hw
     expected = {}
-    if config.outputs_joints:
-        expected["joints"] = (None, config.num_joints, config.coordinate_dims)
-    if config.outputs_heatmaps:
-        expected["heatmaps"] = (None, height, width, config.num_joints * config.depth)
-    for stage in range(config.num_stages - 1):
-        expected.update({f"{key}_stage{stage}": shape for key, shape in list(expected.items()) if "_stage" not in key})
+    for stage, depth in enumerate(config.depth_per_stage):
+        suffix = "" if stage == config.num_stages - 1 else f"_stage{stage}"
+        if config.outputs_joints:
+            expected["joints" + suffix] = (None, config.num_joints, 2 if depth == 1 else 3)
+        if config.outputs_heatmaps:
+            expected["heatmaps" + suffix] = (None, height, width, config.num_joints * depth)
+    if config.is_integral and config.integral == "two_step":
+        expected.update(marginal_x=(None, config.num_joints, width), marginal_y=(None, config.num_joints, height))
+        if config.depth > 1:
+            expected["marginal_z"] = (None, config.num_joints, config.depth)
     assert {key: tuple(tensor.shape) for key, tensor in model.output.items()} == expected
 
 
 def test_there_is_a_config_for_every_table():
     tables = {int(re.match(r"table(\d+)_", name).group(1)) for name in NAMES}
-    assert tables == set(range(1, 10))
+    assert tables == set(range(1, 12))
     table1 = {name.rsplit("_", 1)[1] for name in NAMES if name.startswith("table1_")}
     assert table1 == {"R1", "H1", "H2", "H3", "Istar", "I1", "I2", "I3"}
     table7 = {name.split("_", 3)[3] for name in NAMES if name.startswith("table7_")}
     assert table7 == {f"strategy{s}_{m}" for s in (1, 2) for m in ("R1", "H1", "H2", "Istar", "I1", "I2")}
+    # Table 9: H2 and I2 at (a) 256->64, (b) 256->32, (c) 128->32, (d) 128->16.
+    table9 = {(_config(n).model.input_size, _config(n).model.heatmap_size, _config(n).model.depth,
+               _config(n).model.method) for n in NAMES if n.startswith("table9_")}
+    assert table9 == {(i, h, h, m) for i, h in ((256, 64), (256, 32), (128, 32), (128, 16)) for m in ("H2", "I2")}
+    # Table 10: (A) Protocol 1 (PA-MPJPE), (B) Protocol 2 (MPJPE); Tables 8 and 11: two stages with d1 = 1, d2 = 64.
+    table10 = {(_config(n).paper.table, _config(n).paper.results[0].metric, _config(n).paper.results[0].protocol)
+               for n in NAMES if n.startswith("table10_")}
+    assert table10 == {("10(A)", "PA-MPJPE", "h36m_p1"), ("10(B)", "MPJPE", "h36m_p2")}
+    for table in ("table8_", "table11_"):
+        assert any(_config(n).model.stage_depths == (1, 64) for n in NAMES if n.startswith(table)), table
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -75,17 +99,120 @@ def test_config_validates_and_documents_its_row(name):
     assert config.data.val_file_pattern and config.data.train_file_pattern
     with open(os.path.join(PAPER_DIR, "README.md"), encoding="utf-8") as f:
         assert f"[{name}]({name}.yaml)" in f.read()
+    # The paper block names the same table, and the header's "Reported:" line says what the block says.
+    assert config.paper.table_number == table and config.paper.row and config.paper.results
+    assert paper_numbers.reported_line(config.paper) in header.split("\n")
+    for result in config.paper.results:
+        assert (result.value is None) == (result.status == "not_transcribed") and result.note
+
+
+def test_readme_is_generated_from_the_paper_blocks():
+    assert paper_numbers.check_readme(PAPER_DIR) == []
+    text = paper_numbers.render_readme(PAPER_DIR)
+    for name in NAMES:
+        row = next(line for line in text.splitlines() if line.startswith(f"| [{name}]("))
+        assert row.rstrip(" |").endswith(_config(name).paper.reported())
+    assert "## Remaining differences from the paper" in text
+
+
+def test_readme_check_sees_a_stale_readme(tmp_path):
+    for path in CONFIG_FILES[:3]:
+        shutil.copy(path, tmp_path)
+    readme = tmp_path / "README.md"
+    readme.write_text(paper_numbers.render_readme(str(tmp_path)), encoding="utf-8")
+    assert paper_numbers.check_readme(str(tmp_path)) == []
+    with open(CONFIG_FILES[0], encoding="utf-8") as f:
+        content = yaml.safe_load(f)
+    content["paper"]["row"] = "another row"
+    (tmp_path / os.path.basename(CONFIG_FILES[0])).write_text(yaml.safe_dump(content), encoding="utf-8")
+    diff = paper_numbers.check_readme(str(tmp_path))
+    assert any("another row" in line for line in diff)
+
+
+def test_transcribing_a_value_flows_into_the_header_and_the_readme(tmp_path):
+    """Filling in a number: the block validates, the script's refresh rewrites the header, the README shows it."""
+    name = os.path.basename(CONFIG_FILES[0])
+    shutil.copy(CONFIG_FILES[0], tmp_path)
+    path = tmp_path / name
+    text = path.read_text(encoding="utf-8")
+    assert paper_numbers.refresh_reported_lines(str(tmp_path), write=False) == []
+    header, body = text.split("\nmodel:", 1)
+    content = yaml.safe_load("model:" + body)
+    content["paper"]["results"][0].update(value=12.3, status="transcribed", note="test value, not the paper's")
+    path.write_text(header + "\n" + yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
+    assert paper_numbers.refresh_reported_lines(str(tmp_path), write=False) == [str(path)]
+    assert paper_numbers.refresh_reported_lines(str(tmp_path)) == [str(path)]
+    config = paper_numbers.load_paper_experiment(str(path))
+    first = config.paper.results[0]
+    assert first.formatted().startswith("12.3 ") and first.formatted().endswith(f"{first.metric} ({first.protocol})")
+    assert f"# Reported: {first.formatted()}" in path.read_text(encoding="utf-8")
+    assert paper_numbers.refresh_reported_lines(str(tmp_path), write=False) == []
+    assert f"| {first.formatted()}" in paper_numbers.render_readme(str(tmp_path))
+
+
+@pytest.mark.parametrize("change, key", [
+    ({"metric": "PCK"}, "paper.results[0].metric"),
+    ({"protocol": "h36m_p2"}, "paper.results[0].protocol"),
+    ({"status": "transcribed"}, "paper.results[0].value"),
+    ({"value": 52.7}, "paper.results[0].value"),
+    ({"value": 250.0, "status": "transcribed"}, "paper.results[0].value"),
+    ({"colour": "red"}, "paper.results[0].colour"),
+])
+def test_a_bad_paper_block_names_the_file_and_the_key(tmp_path, change, key):
+    with open(os.path.join(PAPER_DIR, "table1_mpii_r50_H1.yaml"), encoding="utf-8") as f:
+        content = yaml.safe_load(f)
+    content["paper"]["results"][0].update(change)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(content), encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        paper_numbers.load_paper_experiment(str(path))
+    assert error.value.key == key and str(path) in str(error.value)
+
+
+def test_a_transcribed_value_is_compared_with_the_evaluation():
+    reference = paper_numbers.PaperReference.from_dict({"table": "10(B)", "row": "Ours", "results": [
+        {"metric": "MPJPE", "protocol": "h36m_p2", "value": 50.0, "status": "transcribed", "note": "test"},
+        {"metric": "PA-MPJPE", "protocol": "h36m_p1"}]})
+    metrics = {"dataset": "h36m", "protocol2": {"mean": 53.5, "action_average": 54.0}, "MPJPE": 60.0}
+    rows = paper_numbers.compare_with_paper(reference, metrics)
+    assert rows[0]["evaluated"] == 53.5 and rows[0]["paper"] == 50.0 and rows[0]["difference"] == pytest.approx(3.5)
+    assert rows[1]["evaluated"] is None and rows[1]["paper"] is None and rows[1]["difference"] is None
+    table = paper_numbers.comparison_table(reference, metrics, label="run")
+    assert "| MPJPE (mm) | h36m_p2 | 53.5 | 50.0 | 3.5 |" in table
+    assert "| PA-MPJPE (mm) | h36m_p1 | - | not transcribed | - |" in table
 
 
 def test_strategy_2_mixes_mpii_and_3d_rows_are_3d():
     for name in NAMES:
         config = _config(name)
-        if name.startswith(("table7_", "table8_", "table9_")):
+        if name.startswith(("table7_", "table8_", "table9_", "table10_", "table11_")):
             assert config.model.depth > 1, name
-        if "strategy2" in name or name.startswith(("table8_", "table9_")):
+        if "strategy2" in name or name.startswith(("table9_", "table10_")):
             assert config.data.mix_2d_skeleton == "mpii" and config.data.mix_2d_file_pattern, name
-        if "strategy1" in name:
+            assert config.data.mix_2d_ratio == 0.5, name  # half 2D, half 3D
+            # Sec. 5.3: the integral methods learn from the 2D half through the two-step integral.
+            assert config.model.integral == ("two_step" if config.model.is_integral else "direct"), name
+        if "strategy1" in name or name.startswith(("table8_", "table11_")):
+            # Strategy 1, and Tables 8 / 11 ("trained only on Human3.6M").
             assert not config.data.mix_2d_file_pattern, name
+            assert config.model.integral == "direct", name
+
+
+def test_heat_map_sizes_and_batch_are_the_papers():
+    for name in NAMES:
+        config = _config(name)
+        model = config.model
+        # The paper's mini-batch of 128 (the global batch; 32 per replica on four GPUs).
+        assert config.data.batch_size == 128, name
+        if name.startswith(("table1_", "table3_", "table4_", "table6_")):
+            # Table 2's setting (b): 256x256 input, 32x32 heat maps with 2 upsampling layers.
+            assert (model.input_size, model.heatmap_size, model.num_deconv) == (256, 32, 2), name
+        if name.startswith("table5_"):
+            assert model.backbone == "hourglass" and model.heatmap_size == 64, name  # stride 4 by design
+        if model.depth > 1:
+            assert config.data.skeleton == "h36m" and (model.heatmap_size == model.depth), name
+        train = config.train
+        assert train.lr_values[-1] == pytest.approx(1e-5) and train.learning_rate == pytest.approx(1e-3), name
 
 
 def _architectures(max_stages):
@@ -94,7 +221,8 @@ def _architectures(max_stages):
     chosen = {}
     for name in NAMES:
         model = _config(name).model
-        key = (model.backbone, min(model.num_stages, max_stages), model.num_deconv, model.depth > 1)
+        key = (model.backbone, min(model.num_stages, max_stages), model.num_deconv, model.depth > 1,
+               model.stage_depths, model.integral)
         if key not in chosen or (model.method == "I1" and _config(chosen[key]).model.method != "I1"):
             chosen[key] = name
     return sorted(chosen.values())

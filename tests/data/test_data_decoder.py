@@ -11,7 +11,7 @@ K = 4
 CONTRACT_KEYS = {
     "image", "image_id", "filename", "dataset", "bbox", "center", "scale", "score", "keypoints_2d", "visible",
     "has_3d", "keypoints_3d", "focal", "principal_point", "root_depth", "headbox", "subject", "action",
-    "subaction", "camera", "frame", "valid"}
+    "subaction", "camera", "frame", "valid", "skip_reason"}
 FIELDS = dict(
     keypoints_2d=np.array([[1.5, 2.25], [10.0, 12.0], [20.125, 3.0], [0.0, 19.0]]), visible=[1, 0, 1, 1],
     keypoints_3d=np.arange(12).reshape(4, 3) * 10.0 - 50.0, has_3d=1, image_id=77, filename="s/img.png",

@@ -59,10 +59,14 @@ def test_corrupt_records_and_undecodable_images_are_skipped_and_counted(tmp_path
     image_ids = [int(i) for _, meta in dataset for i in meta["image_id"].numpy()]
 
     assert sorted(image_ids) == [1, 2, 4, 5]
-    assert counters.result() == {"corrupt_records": 4, "undecodable_images": 1, "examples": 4}
+    assert counters.result() == {"damaged_records": 0, "corrupt_records": 4, "undecodable_images": 1,
+                                 "missing_features": 0, "non_finite_labels": 0, "non_positive_scale": 0,
+                                 "keypoints_out_of_range": 0, "examples": 4}
+    assert counters.by_shard() == {str(tmp_path / "a.tfrecord"): {"corrupt_records": 3, "undecodable_images": 1},
+                                   str(tmp_path / "b.tfrecord"): {"corrupt_records": 1}}
     with caplog.at_level(logging.WARNING):
         counters.log_summary("test pipeline")
-    assert "kept 4 examples, skipped 4 corrupt records and 1 undecodable images" in caplog.text
+    assert ("kept 4 examples, skipped 5 records (corrupt_records 4, undecodable_images 1)" in caplog.text)
 
 
 @pytest.mark.parametrize("flip_prob_2d", [0.5, 0.0])  # same settings: batched parsing; different: per example

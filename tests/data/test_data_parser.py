@@ -309,7 +309,8 @@ def test_build_parser_reads_model_and_data_configs():
     parser = build_parser(model, data, source_skeleton="mpii")
     assert parser.codec.input_size == (64, 64) and parser.codec.depth == 4
     assert parser.flip_prob == 0.0 and parser.rotation_factor == 10.0 and parser.scale_factor == 0.25
-    assert parser.source_skeleton.name == "mpii" and parser.target_keys() == ("heatmaps", "joints")
+    assert parser.source_skeleton.name == "mpii"
+    assert parser.target_keys() == ("heatmaps", "joints", "heatmap_marginals", "has_3d")  # 3D: Strategy 2 labels
     assert parser.warp_backend == "tensorflow" and data_config.WARP_BACKENDS == affine.WARP_BACKENDS
 
 

@@ -200,6 +200,28 @@ def test_records_written_decode_with_labels_inside_the_image(tmp_path):
         assert record["keypoints_2d"].shape == (16, 2) and np.any(record["headbox"].numpy())
 
 
+@pytest.mark.parametrize("num_workers", [0, 1])
+def test_2d_only_records_have_no_3d_labels_and_the_same_2d_labels(tmp_path, num_workers):
+    """`with_3d=False` (the 2D half of a Strategy 2 mix): has_3d 0, 3D joints / camera / root depth read back as
+    zeros, while image and 2D labels equal those of the 3D records of the same seed."""
+    dirs = {flag: os.path.join(tmp_path, str(flag)) for flag in (True, False)}
+    for flag, folder in dirs.items():
+        write_dataset(folder, num_train=3, num_val=1, image_size=SIZE, skeleton="mpii", seed=4, num_shards=1,
+                      image_format="png", with_3d=flag, num_workers=0 if flag else num_workers)
+    for split in ("train", "val"):
+        records = {flag: list(tf.data.TFRecordDataset(sorted(glob.glob(file_pattern(folder, split))))
+                              .map(decode_example)) for flag, folder in dirs.items()}
+        assert len(records[False]) == len(records[True]) == (3 if split == "train" else 1)
+        for with_3d, only_2d in zip(records[True], records[False]):
+            assert float(with_3d["has_3d"]) == 1.0 and float(only_2d["has_3d"]) == 0.0
+            assert np.any(with_3d["keypoints_3d"].numpy()) and float(with_3d["root_depth"]) > 0
+            assert only_2d["keypoints_3d"].shape == (16, 3)
+            for key in ("keypoints_3d", "focal", "principal_point", "root_depth"):
+                assert not np.any(only_2d[key].numpy()), key
+            for key in ("image", "keypoints_2d", "visible", "bbox", "center", "scale", "headbox", "image_id"):
+                np.testing.assert_array_equal(only_2d[key].numpy(), with_3d[key].numpy(), err_msg=key)
+
+
 def test_contact_sheet_tiles_and_colours_left_joints():
     generator = SyntheticPoseGenerator("h36m", SIZE, seed=2)
     samples = list(generator.samples(5, "val"))

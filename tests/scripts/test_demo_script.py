@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from integral_keras.training import demo_lib
+from integral_keras.visualization.panels import LEGEND_HEIGHT
+from integral_keras.visualization.panels import TITLE_HEIGHT
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 IMAGE_SIZE = 64
@@ -34,11 +36,26 @@ def test_quick_demo_runs_every_stage(tmp_path):
         assert 0 <= pck_01 <= pck_05 <= 100 and 0 <= auc <= 100
         # A float32 .tflite computes the same graph as the SavedModel: joints agree to a small fraction of a pixel.
         assert float(re.search(r"float32 ([\d.]+)", cells[14]).group(1)) < 0.05
+        assert cells[2] in ("float32", "bfloat16")  # the dtype that trained, never "none"
+        # Prediction | ground truth, each panel enlarged to 256 px, with a title bar and a legend strip; a 3D
+        # model's overlay adds its front and side views below.
         overlay = cv2.imread(str(work_dir / "overlays" / f"demo_overlay_{name}_0.png"))
-        assert overlay.shape == (IMAGE_SIZE, 2 * IMAGE_SIZE, 3)
+        panels = TITLE_HEIGHT + 256 + LEGEND_HEIGHT
+        assert overlay.shape == ((panels + int(512 * 0.6)) if name.endswith("3d") else panels, 512, 3)
+        for figure in ("pck_curve.png", "loss_curve.png", "metrics.json"):
+            assert (work_dir / "eval" / name / figure).stat().st_size > 0
+    for figure in demo_lib.FIGURE_NAMES:
+        assert cv2.imread(str(work_dir / "figures" / figure)) is not None, figure
     three_d = [cell.strip() for cell in rows[1].split("|")[1:-1]]
     assert float(three_d[12]) <= float(three_d[11])  # Procrustes alignment never increases the error
     assert [cell.strip() for cell in rows[0].split("|")[1:-1]][11] == "-"  # no MPJPE for a 2D model
+    # Each model row is followed by its mean-pose floor on the same data (3D: MPJPE and PA-MPJPE too).
+    lines = (work_dir / "results.md").read_text().splitlines()
+    for row in rows:
+        floor = [cell.strip() for cell in lines[lines.index(row) + 1].split("|")[1:-1]]
+        assert floor[0] == "mean-pose floor" and 0 <= float(floor[8]) <= 100
+    floor_3d = [cell.strip() for cell in lines[lines.index(rows[1]) + 1].split("|")[1:-1]]
+    assert 0 < float(floor_3d[12]) <= float(floor_3d[11])
 
 
 def test_results_table_formats_metrics_and_sizes():
@@ -72,7 +89,8 @@ def test_every_config_is_validated_before_anything_runs(tmp_path):
     from integral_keras.configs import ConfigError
 
     bad = tmp_path / "bad_3d.yaml"
-    bad.write_text((ROOT / "configs" / "demo_3d.yaml").read_text().replace("depth: 8", "depth: 8\n  dpeth: 4"))
+    bad.write_text((ROOT / "configs" / "demo_3d.yaml").read_text().replace("\nmodel:\n", "\nmodel:\n  dpeth: 4\n", 1))
+    assert "dpeth" in bad.read_text()
     settings = demo_lib.DemoSettings(work_dir=str(tmp_path / "demo"), export_dir=str(tmp_path / "exports"),
                                      configs=(str(ROOT / "configs" / "demo_2d.yaml"), str(bad)))
     with pytest.raises(ConfigError, match="dpeth"):

@@ -4,6 +4,18 @@ A data-set reader (coco.py, mpii.py, h36m.py, jsonl.py) turns its annotation fil
 (one person instance, image path relative to the image root, `make_example` fields) and `Skipped` (an entry that
 cannot become a record, with the reason). `convert` reads each record's image, checks it, builds the Example and
 writes it; any problem with one record is logged with the record's id and counted per reason, never raised.
+
+Checks shared by every converter (`convert`):
+- image paths: outside the image root (`path_outside_root`), holding a NUL byte or otherwise not a usable path
+  (`invalid_path`), missing (`missing_image`);
+- images must decode *fully*: OpenCV must decode them and, for JPEG, libjpeg must not report corrupt data
+  ("Corrupt JPEG data: bad Huffman code", "premature end of data segment", "extraneous bytes before marker":
+  flipped or lost bytes that a lenient decoder turns into garbage pixels); else `unreadable_image`;
+- numbers are checked *after* the cast to the stored dtype (float32): a float64 keypoint of 1e39 is finite but
+  stores as inf (`non_finite_values`); visibility must be finite and >= 0 and is normalised to the schema's 0 / 1
+  (COCO's `2` -> 1, `invalid_fields` otherwise);
+- one image id names one image: a record whose `image_id` was already written for a different image file is
+  refused (`duplicate_image_id`); several people of one image share its id as usual.
 """
 import collections
 import concurrent.futures
@@ -12,6 +24,9 @@ import functools
 import json
 import os
 import pathlib
+import sys
+import tempfile
+import threading
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
@@ -24,6 +39,8 @@ from integral_keras.data import writer as writer_lib
 MISSING_IMAGE = "missing_image"
 UNREADABLE_IMAGE = "unreadable_image"
 PATH_OUTSIDE_ROOT = "path_outside_root"
+INVALID_PATH = "invalid_path"
+DUPLICATE_IMAGE_ID = "duplicate_image_id"
 NON_FINITE_VALUES = "non_finite_values"
 INVALID_FIELDS = "invalid_fields"
 MALFORMED_ENTRY = "malformed_entry"
@@ -158,6 +175,39 @@ def is_complete_image(encoded: bytes) -> bool:
     return _END_MARKERS[image_format] in encoded[-_TAIL_BYTES:]
 
 
+#: What libjpeg prints (to standard error; it has no other channel through OpenCV) for data it decodes into garbage.
+_LIBJPEG_CORRUPTION = (b"Corrupt JPEG data", b"Premature end of JPEG file", b"Invalid JPEG file structure")
+_STDERR_LOCK = threading.Lock()
+
+
+def _decode_watching_libjpeg(encoded: bytes):
+    """`(cv2.imdecode(encoded), libjpeg's corruption messages as text)`.
+
+    libjpeg reports recoverable damage only as warnings on file descriptor 2, so the decode runs with that
+    descriptor redirected to a temporary file (under a lock: one decode at a time); any other output caught in
+    that window is written back to standard error.
+    """
+    import cv2  # pylint: disable=import-outside-toplevel
+
+    array = np.frombuffer(encoded, np.uint8)
+    with _STDERR_LOCK, tempfile.TemporaryFile() as captured:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(captured.fileno(), 2)
+            decoded = cv2.imdecode(array, cv2.IMREAD_COLOR)
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        captured.seek(0)
+        output = captured.read()
+    corrupt = [line for line in output.splitlines() if line.startswith(_LIBJPEG_CORRUPTION)]
+    other = b"\n".join(line for line in output.splitlines() if not line.startswith(_LIBJPEG_CORRUPTION))
+    if other:
+        os.write(2, other + b"\n")
+    return decoded, "; ".join(line.decode("utf-8", "replace") for line in corrupt)
+
+
 def read_image(path: pathlib.Path) -> Tuple[bytes, int, int]:
     """Reads an image file as JPEG/PNG bytes and its size.
 
@@ -168,14 +218,17 @@ def read_image(path: pathlib.Path) -> Tuple[bytes, int, int]:
       (encoded bytes, height, width).
 
     Raises:
-      OSError: the file cannot be read. ValueError: the bytes are not a whole, decodable image.
+      OSError: the file cannot be read. ValueError: the bytes are not a whole, decodable image (libjpeg's
+      corrupt-data warnings count as not decodable).
     """
     import cv2  # pylint: disable=import-outside-toplevel
 
     encoded = path.read_bytes()
-    decoded = cv2.imdecode(np.frombuffer(encoded, np.uint8), cv2.IMREAD_COLOR)
+    decoded, corruption = _decode_watching_libjpeg(encoded)
     if decoded is None:
         raise ValueError(f"OpenCV cannot decode {path} ({len(encoded)} bytes)")
+    if corruption:
+        raise ValueError(f"{path} does not decode fully: libjpeg reports {corruption}")
     try:
         schema.image_format_of(encoded)
     except ValueError:
@@ -186,15 +239,49 @@ def read_image(path: pathlib.Path) -> Tuple[bytes, int, int]:
 
 
 def non_finite_fields(fields: Mapping[str, Any]) -> List[str]:
-    """Names of the numeric fields holding NaN or infinity."""
+    """Names of the numeric fields holding NaN or infinity once stored (float fields are float32 in the schema,
+    so a float64 value beyond float32's range, e.g. 1e39, counts as infinite)."""
     bad = []
     for name, value in fields.items():
         if isinstance(value, (str, bytes)) or value is None:
             continue
         array = np.asarray(value)
-        if array.dtype.kind in "fc" and not np.all(np.isfinite(array)):
-            bad.append(name)
+        if array.dtype.kind in "fc":
+            with np.errstate(over="ignore", invalid="ignore"):
+                stored = array.astype(np.float32)
+            if not np.all(np.isfinite(stored)):
+                bad.append(name)
     return bad
+
+
+def normalize_visibility(fields: Dict[str, Any]) -> Dict[str, Any]:
+    """`fields` with `visible` as the schema's 0 / 1 (any value > 0 is 1: COCO's 1 and 2, MPII's 1).
+
+    Raises:
+      ValueError: a visibility that is negative (or not finite), naming the joints.
+    """
+    if fields.get("visible") is None:
+        return fields
+    visible = np.asarray(fields["visible"], np.float64)
+    bad = np.flatnonzero(~np.isfinite(visible) | (visible < 0))
+    if bad.size:
+        raise ValueError(f"'visible' must be >= 0 (0 not labelled, > 0 labelled); joints {bad.tolist()} have "
+                         f"{visible[bad].tolist()}")
+    return dict(fields, visible=(visible > 0).astype(np.float64))
+
+
+def refuse_duplicate_image_ids(items: Iterable[Union[Record, Skipped]]) -> Iterator[Union[Record, Skipped]]:
+    """Passes the items through, turning a `Record` whose `image_id` was first seen with a different image file
+    into `Skipped(duplicate_image_id)` (the first image keeps the id)."""
+    owners = {}
+    for item in items:
+        if isinstance(item, Record) and "image_id" in item.fields:
+            image_id = int(item.fields["image_id"])
+            owner = owners.setdefault(image_id, item.image_path)
+            if owner != item.image_path:
+                item = Skipped(item.record_id, DUPLICATE_IMAGE_ID,
+                               f"image_id {image_id} already names image {owner!r}, not {item.image_path!r}")
+        yield item
 
 
 def _image_groups(items: Iterable[Union[Record, Skipped]]) -> Iterator[List[Union[Record, Skipped]]]:
@@ -214,10 +301,14 @@ def _image_groups(items: Iterable[Union[Record, Skipped]]) -> Iterator[List[Unio
 
 def _load_image(image_path: str, image_root: pathlib.Path):
     """`((encoded, height, width), None)`, or `(None, (skip reason, detail))` when the image cannot be used."""
+    if not isinstance(image_path, str) or not image_path or "\x00" in image_path:
+        return None, (INVALID_PATH, f"image path {image_path!r} is empty or holds a NUL byte")
     try:
         path = resolve_image_path(image_root, image_path)
     except ValueError as error:
         return None, (PATH_OUTSIDE_ROOT, str(error))
+    except OSError as error:  # a name the file system refuses (too long, ...)
+        return None, (INVALID_PATH, f"image path {image_path!r}: {error}")
     if not path.is_file():
         return None, (MISSING_IMAGE, f"image file not found: {path}")
     try:
@@ -244,7 +335,7 @@ def _convert_group(group: List[Union[Record, Skipped]], image_root: pathlib.Path
             encoded, height, width = image
             try:
                 example = schema.make_example(image=encoded, height=height, width=width, dataset=dataset,
-                                              filename=item.image_path, **item.fields)
+                                              filename=item.image_path, **normalize_visibility(item.fields))
                 results.append(example.SerializeToString())
             except (TypeError, ValueError) as error:
                 results.append(Skipped(item.record_id, INVALID_FIELDS, str(error)))
@@ -298,7 +389,7 @@ def convert(records: Iterable[Union[Record, Skipped]], image_root, output_prefix
         records = tqdm(records, total=total, unit="entry", desc=f"{dataset} -> {output_prefix}")
     convert_group = functools.partial(_convert_group, image_root=image_root, dataset=dataset)
     with writer_lib.ShardedWriter(output_prefix, num_shards) as writer:
-        for results in _ordered_map(convert_group, _image_groups(records), num_workers):
+        for results in _ordered_map(convert_group, _image_groups(refuse_duplicate_image_ids(records)), num_workers):
             for result in results:
                 if isinstance(result, Skipped):
                     skipped[result.reason] += 1

@@ -149,24 +149,33 @@ class SyntheticPoseGenerator:
             bbox=bbox, center=centre, scale=np.full(2, extent.max()), headbox=headbox, skeleton=self.skeleton)
 
     def record_fields(self, index: int, split: str = "train", image_format: str = "jpeg",
-                      jpeg_quality: int = 95) -> Dict[str, Any]:
+                      jpeg_quality: int = 95, with_3d: bool = True) -> Dict[str, Any]:
         """Sample `index` of `split` as `schema.make_example` keyword arguments, the image already encoded.
 
         Needs no TensorFlow, so worker processes can make these and the writing process build the Examples.
+        With `with_3d=False` the record is 2D-only, like an MPII / COCO record: `has_3d = 0` and the 3D joints,
+        camera (focal length, principal point) and root depth are left out, so they take the schema's zero
+        defaults. The image and the 2D labels are the same as with `with_3d=True`.
         """
         sample = self.sample(index, split)
         extension = "jpg" if image_format == "jpeg" else "png"
-        return dict(
+        fields = dict(
             image=schema.encode_image(sample.image, image_format, jpeg_quality), image_format=image_format,
             height=self.image_size, width=self.image_size, image_id=index,
             filename=f"{split}/{index:07d}.{extension}", dataset="synthetic", bbox=sample.bbox, center=sample.center,
-            scale=sample.scale, keypoints_2d=sample.keypoints_2d, visible=sample.visible,
-            keypoints_3d=sample.keypoints_3d, has_3d=1, focal=sample.focal, principal_point=sample.principal_point,
-            root_depth=sample.root_depth, headbox=sample.headbox)
+            scale=sample.scale, keypoints_2d=sample.keypoints_2d, visible=sample.visible, headbox=sample.headbox)
+        if with_3d:
+            fields.update(keypoints_3d=sample.keypoints_3d, has_3d=1, focal=sample.focal,
+                          principal_point=sample.principal_point, root_depth=sample.root_depth)
+        else:
+            fields.update(has_3d=0)
+        return fields
 
-    def example(self, index: int, split: str = "train", image_format: str = "jpeg", jpeg_quality: int = 95):
-        """Sample `index` of `split` as a `tf.train.Example` of `integral_keras.data.schema`."""
-        return schema.make_example(**self.record_fields(index, split, image_format, jpeg_quality))
+    def example(self, index: int, split: str = "train", image_format: str = "jpeg", jpeg_quality: int = 95,
+                with_3d: bool = True):
+        """Sample `index` of `split` as a `tf.train.Example` of `integral_keras.data.schema` (2D-only when
+        `with_3d` is False, see `record_fields`)."""
+        return schema.make_example(**self.record_fields(index, split, image_format, jpeg_quality, with_3d))
 
     def samples(self, count: int, split: str = "train", start: int = 0) -> Iterator[SyntheticSample]:
         """Samples `start .. start + count - 1` of `split`."""
@@ -196,23 +205,25 @@ def _init_worker(skeleton: str, image_size: int, seed: int) -> None:
     _WORKER_GENERATOR = SyntheticPoseGenerator(skeleton, image_size, seed)
 
 
-def _worker_record_fields(task: Tuple[int, str, str, int]) -> Dict[str, Any]:
+def _worker_record_fields(task: Tuple[int, str, str, int, bool]) -> Dict[str, Any]:
     return _WORKER_GENERATOR.record_fields(*task)
 
 
 def write_dataset(output_dir: str, num_train: int, num_val: int, image_size: int = 256, skeleton: str = "h36m",
                   seed: int = 0, num_shards: int = 4, image_format: str = "jpeg", jpeg_quality: int = 95,
-                  num_workers: int = 0, progress: bool = False) -> Dict[str, List[str]]:
+                  num_workers: int = 0, progress: bool = False, with_3d: bool = True) -> Dict[str, List[str]]:
     """Writes `<output_dir>/train-*-of-*.tfrecord` and `val-*` shards; returns the shard paths per split.
 
     Each split gets `num_shards` shards (one per record when it has fewer records than shards); a split of 0
-    records is skipped. With `num_workers > 0`, that many processes render and encode the images (started with
+    records is skipped. With `with_3d=False` every record is 2D-only (`has_3d = 0`; no 3D joints, camera or root
+    depth, which read back as the schema's zeros), e.g. `skeleton="mpii", with_3d=False` for the 2D half of a
+    Strategy 2 mix; the images and 2D labels equal those of `with_3d=True`. With `num_workers > 0`, that many processes render and encode the images (started with
     `spawn`, safe next to TensorFlow) while this process builds and writes the records in index order, so the files
     are byte-identical whatever the number of workers.
     """
     from integral_keras.data.writer import ShardedWriter  # pylint: disable=import-outside-toplevel
 
-    tasks = {split: [(index, split, image_format, jpeg_quality) for index in range(count)]
+    tasks = {split: [(index, split, image_format, jpeg_quality, bool(with_3d)) for index in range(count)]
              for split, count in (("train", num_train), ("val", num_val)) if count > 0}
     pool = None
     if num_workers > 0:

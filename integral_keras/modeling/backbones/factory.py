@@ -12,11 +12,14 @@ normalised image `(N, H, W, 3)` to a dict of named tensors:
   (the features that stage's prediction is made from).
 
 Builders are called with keyword arguments: `input_shape` and `pretrained` for
-every backbone; staged backbones also receive `num_outputs`, `num_stages`,
-`num_deconv`, `deconv_filters` and `upsample`.
+every backbone; staged backbones also receive `num_outputs` (an int, or one
+`K * D_s` per stage when stages have different depths: `stage_outputs`),
+`num_stages`, `num_deconv`, `deconv_filters`, `upsample` and `init_stddev` (the
+standard deviation of their normal head initialisation, None for the Keras
+defaults).
 """
 import dataclasses
-from typing import Callable, Dict, Tuple
+from typing import Callable, Dict, Sequence, Tuple, Union
 
 import keras
 
@@ -103,6 +106,20 @@ def get_backbone_spec(name: str) -> BackboneSpec:
         return _REGISTRY[name]
     except KeyError:
         raise ValueError(f"unknown backbone {name!r}; valid backbones are {list(backbone_names())}") from None
+
+
+def stage_outputs(num_outputs: Union[int, Sequence[int]], num_stages: int) -> Tuple[int, ...]:
+    """Per-stage heat-map channels of a staged backbone: an int for every stage, or one entry per stage.
+
+    Raises:
+      ValueError: a sequence whose length is not `num_stages`.
+    """
+    if isinstance(num_outputs, int):
+        return (num_outputs,) * num_stages
+    outputs = tuple(int(n) for n in num_outputs)
+    if len(outputs) != num_stages:
+        raise ValueError(f"num_outputs {outputs} must have one entry per stage ({num_stages})")
+    return outputs
 
 
 def get_backbone(name: str, **kwargs) -> keras.Model:

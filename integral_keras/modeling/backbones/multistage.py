@@ -4,19 +4,22 @@ The `keras.applications` ResNet-50 trunk up to `conv3` (stride 8) is shared.
 Stage `s` takes that feature map, concatenated (for `s > 0`) with stage `s-1`'s
 heat-map logits resized bilinearly to the feature resolution, and runs its own
 `conv4` and `conv5` bottleneck stacks (same design as `keras.applications`) and
-its own heat-map head. Every stage is supervised.
+its own heat-map head (kernels from N(0, 0.001^2) by default, as the paper's
+heads; the ResNet layers keep the `keras.applications` initialisers). Every
+stage is supervised.
 
 With `pretrained`, the trunk and every stage's `conv4`/`conv5` start from the same
 ImageNet ResNet-50 weights; where a stage's first block also sees the previous
 heat maps, the pretrained kernel fills the feature-input slice and the
 heat-map-input slice keeps its random initialisation.
 """
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple, Union
 
 import keras
 
-from integral_keras.modeling.backbones.factory import register_backbone
+from integral_keras.modeling.backbones.factory import register_backbone, stage_outputs
 from integral_keras.modeling.backbones.pretrained import load_pretrained_weights
+from integral_keras.modeling.common import HEAD_INITIALIZER_STDDEV
 from integral_keras.modeling.heads.deconv import deconv_head
 
 SHARED_LEVEL = "conv3_block4_out"
@@ -62,25 +65,30 @@ def _copy_stage_weights(model: keras.Model, reference: keras.Model, num_stages: 
             layer.set_weights(merged)
 
 
-def build_multistage_resnet50(input_shape: Tuple[int, int, int] = (256, 256, 3), num_outputs: int = 16,
-                              num_stages: int = 2, num_deconv: int = 3, deconv_filters: int = 256,
-                              upsample: str = "deconv", pretrained: Optional[str] = None) -> keras.Model:
+def build_multistage_resnet50(input_shape: Tuple[int, int, int] = (256, 256, 3),
+                              num_outputs: Union[int, Sequence[int]] = 16, num_stages: int = 2, num_deconv: int = 3,
+                              deconv_filters: int = 256, upsample: str = "deconv", pretrained: Optional[str] = None,
+                              init_stddev: Optional[float] = HEAD_INITIALIZER_STDDEV) -> keras.Model:
     """Builds the multi-stage ResNet-50.
 
     Args:
       input_shape: `(H, W, 3)` normalised image; H and W divisible by 32.
-      num_outputs: Heat-map channels `K * D`.
+      num_outputs: Heat-map channels `K * D`, one int for every stage or one
+        per stage (`K * D_s`: stages with different depths, the paper's Table 8).
       num_stages: Number of stages (1-4 in the paper).
       num_deconv, deconv_filters, upsample: Each stage's heat-map head
         (see `deconv_head`).
       pretrained: Optional local ResNet-50 no-top weights file
         (`keras.applications` layout), used for the trunk and every stage.
+      init_stddev: Standard deviation of the heads' normal kernel initialisation
+        (the paper's 0.001), or None for the Keras defaults.
 
     Returns:
       A model mapping `(N, H, W, 3)` to, for every stage `s`,
       `heatmaps_stage{s}`: `(N, H/32 * 2**num_deconv, W/32 * 2**num_deconv,
-      num_outputs)` logits and `features_stage{s}`: `(N, H/32, W/32, 2048)`.
+      num_outputs[s])` logits and `features_stage{s}`: `(N, H/32, W/32, 2048)`.
     """
+    channels = stage_outputs(num_outputs, num_stages)
     reference = keras.applications.ResNet50(include_top=False, weights=None, input_shape=input_shape)
     if pretrained:
         load_pretrained_weights(reference, pretrained, "multistage_resnet50")
@@ -99,7 +107,8 @@ def build_multistage_resnet50(input_shape: Tuple[int, int, int] = (256, 256, 3),
             for i in range(blocks):
                 x = _bottleneck(x, filters, strides=2 if i == 0 else 1, projection=i == 0,
                                 name=f"stage{s}_{level}_block{i + 1}")
-        heatmaps = deconv_head(x, num_outputs, num_deconv, deconv_filters, upsample, name=f"stage{s}_head")
+        heatmaps = deconv_head(x, channels[s], num_deconv, deconv_filters, upsample, name=f"stage{s}_head",
+                               init_stddev=init_stddev)
         outputs[f"heatmaps_stage{s}"] = heatmaps
         outputs[f"features_stage{s}"] = x
         previous = heatmaps
@@ -111,6 +120,6 @@ def build_multistage_resnet50(input_shape: Tuple[int, int, int] = (256, 256, 3),
 
 @register_backbone("multistage_resnet50", stride=32, stages=(1, 2, 3, 4), staged=True, preprocessing="caffe")
 def multistage_resnet50(input_shape=(256, 256, 3), num_outputs=16, num_stages=2, num_deconv=3,
-                        deconv_filters=256, upsample="deconv", pretrained=None):
+                        deconv_filters=256, upsample="deconv", pretrained=None, init_stddev=HEAD_INITIALIZER_STDDEV):
     return build_multistage_resnet50(input_shape, num_outputs, num_stages, num_deconv, deconv_filters, upsample,
-                                     pretrained)
+                                     pretrained, init_stddev=init_stddev)
