@@ -8,6 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
+from integral_keras.configs.experiment import load_experiment
+from integral_keras.modeling.pose_model import export_name
 from integral_keras.training import demo_lib
 from integral_keras.visualization.panels import LEGEND_HEIGHT
 from integral_keras.visualization.panels import TITLE_HEIGHT
@@ -26,7 +28,8 @@ def test_quick_demo_runs_every_stage(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
 
     rows = [line for line in (work_dir / "results.md").read_text().splitlines() if line.startswith("| demo_")]
-    names = ("demo_hourglass_Istar_2d", "demo_resnet18_Istar_3d")
+    names = tuple(export_name(load_experiment([str(ROOT / "configs" / f"demo_{kind}.yaml")])) for kind in ("2d", "3d"))
+    assert names[0].startswith("demo_") and names[0].endswith("_2d") and "_3d" in names[1]
     assert [row.split("|")[1].strip() for row in rows] == list(names)
     for name, row in zip(names, rows):
         assert (export_dir / name / "1" / "saved_model.pb").is_file()
@@ -41,7 +44,7 @@ def test_quick_demo_runs_every_stage(tmp_path):
         # model's overlay adds its front and side views below.
         overlay = cv2.imread(str(work_dir / "overlays" / f"demo_overlay_{name}_0.png"))
         panels = TITLE_HEIGHT + 256 + LEGEND_HEIGHT
-        assert overlay.shape == ((panels + int(512 * 0.6)) if name.endswith("3d") else panels, 512, 3)
+        assert overlay.shape == ((panels + int(512 * 0.6)) if "_3d" in name else panels, 512, 3)
         for figure in ("pck_curve.png", "loss_curve.png", "metrics.json"):
             assert (work_dir / "eval" / name / figure).stat().st_size > 0
     for figure in demo_lib.FIGURE_NAMES:
