@@ -336,8 +336,7 @@ class PoseCodec:
         # Gaussians and one-hot maps are products of per-axis factors: the rows carry the mask and y, the
         # columns x (and depth), so the packed target is one broadcast product (no full-size concat).
         if kind == methods.GAUSSIAN:
-            scale = -0.5 / self.sigma**2
-            factor = lambda offset: tf.exp(scale * tf.square(offset))  # noqa: E731
+            factor = self._gaussian
         else:
             factor = _is_nearest_cell
         hm_h, hm_w = self.heatmap_size
@@ -351,6 +350,10 @@ class PoseCodec:
                               tf.concat([tf.shape(cols)[:-1], [self.num_joints * self.depth]], axis=0))
         return packing.pack_separable_heatmap_target(rows, cols, joint_weight)
 
+    def _gaussian(self, offsets):
+        """Unit-peak Gaussian profile `exp(-offsets^2 / (2 sigma^2))` of cell offsets, same shape."""
+        return tf.exp(-0.5 / self.sigma**2 * tf.square(offsets))
+
     def _render_marginals(self, kind, joints, joint_weight):
         """Packed x/y marginal targets `(..., K, W + H + 1)` of `kind` (class docstring) for joints `(..., K, C)`."""
         hm_h, hm_w = self.heatmap_size
@@ -359,8 +362,7 @@ class PoseCodec:
         dx = tf.linalg.matrix_transpose(_cell_offsets(joints[..., 0], hm_w))
         dy = tf.linalg.matrix_transpose(_cell_offsets(joints[..., 1], hm_h))
         if kind == methods.GAUSSIAN:
-            scale = -0.5 / self.sigma**2
-            gauss_x, gauss_y = tf.exp(scale * tf.square(dx)), tf.exp(scale * tf.square(dy))
+            gauss_x, gauss_y = self._gaussian(dx), self._gaussian(dy)
             mass = self.sigma * float(np.sqrt(2.0 * np.pi))  # sum of a unit-peak Gaussian over an unbounded axis
             target_x = gauss_x * tf.reduce_sum(gauss_y, axis=-1, keepdims=True) / mass
             target_y = gauss_y * tf.reduce_sum(gauss_x, axis=-1, keepdims=True) / mass

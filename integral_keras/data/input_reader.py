@@ -156,7 +156,7 @@ class PipelineCounters:
             return self.examples.assign_add(kept - previous)
 
 
-def _list_files(file_pattern: FilePatterns):
+def list_files(file_pattern: FilePatterns):
     """Expands glob patterns eagerly so that a pattern matching nothing names itself."""
     patterns = [file_pattern] if isinstance(file_pattern, str) else list(file_pattern)
     if not patterns:
@@ -348,7 +348,7 @@ class InputReader:
 
     def decoded(self, file_pattern: FilePatterns, input_context=None) -> tf.data.Dataset:
         """Good decoded examples of `file_pattern`, in file order when not training; bad ones counted, dropped."""
-        paths = _list_files(file_pattern)
+        paths = list_files(file_pattern)
         files = tf.data.Dataset.from_tensor_slices(paths)
         if input_context is not None and input_context.num_input_pipelines > 1:
             if len(paths) < input_context.num_input_pipelines:

@@ -29,18 +29,13 @@ _KEYS = ("keypoints_2d", "visible", "center", "scale", "has_3d", "keypoints_3d",
 
 
 def _files(file_pattern: FilePatterns, what: str):
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    """`data.input_reader.list_files`, its errors prefixed with `what` (the config key)."""
+    from integral_keras.data.input_reader import list_files  # pylint: disable=import-outside-toplevel
 
-    patterns = [file_pattern] if isinstance(file_pattern, str) else list(file_pattern)
-    if not patterns:
-        raise ValueError(f"{what}: no TFRecord file pattern given.")
-    files = []
-    for pattern in patterns:
-        matched = sorted(tf.io.gfile.glob(pattern))
-        if not matched:
-            raise FileNotFoundError(f"{what}: no TFRecord files match {pattern!r}.")
-        files.extend(matched)
-    return files
+    try:
+        return list_files(file_pattern)
+    except (ValueError, FileNotFoundError) as error:
+        raise type(error)(f"{what}: {error}") from None
 
 
 def read_labels(file_pattern: FilePatterns, num_joints: int, what: str = "records") -> Dict[str, np.ndarray]:
