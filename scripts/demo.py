@@ -34,6 +34,8 @@ flags.DEFINE_integer("num_overlays", 4, "Held-out images drawn with the predicte
 flags.DEFINE_bool("quick", False, "Tiny data and 4 training steps per model: checks every stage in about a minute.")
 flags.DEFINE_string("results_md", None, "Also write the results table here (default <work_dir>/results.md).")
 flags.DEFINE_integer("panel_size", 256, "Side of each overlay panel in pixels (the crop is enlarged).", lower_bound=64)
+flags.DEFINE_bool("warm_start_3d", True, "Start a 3D model from the weights of the run's 2D model of the same "
+                  "network, its heat-map layer inflated along depth (docs/demo.md); --nowarm_start_3d: from scratch.")
 flags.DEFINE_string("copy_figures_to", None, "Also copy the README's figures (<work_dir>/figures/*.png) here, "
                     "e.g. docs/images.")
 
@@ -50,7 +52,8 @@ def main(argv):
     settings = demo_lib.DemoSettings(
         work_dir=FLAGS.work_dir, export_dir=FLAGS.export_dir, configs=tuple(FLAGS.config_file),
         num_train=num_train, num_val=num_val, image_size=FLAGS.image_size, quantizations=tuple(FLAGS.tflite),
-        num_overlays=FLAGS.num_overlays, overrides=tuple(overrides), panel_size=FLAGS.panel_size)
+        num_overlays=FLAGS.num_overlays, overrides=tuple(overrides), panel_size=FLAGS.panel_size,
+        warm_start_3d=FLAGS.warm_start_3d)
     results = demo_lib.run_demo(settings)
     table = demo_lib.results_table(results)
     target = pathlib.Path(FLAGS.results_md or os.path.join(FLAGS.work_dir, "results.md"))

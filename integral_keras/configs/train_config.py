@@ -15,6 +15,7 @@ MIXED_PRECISION = ("none", "float16", "bfloat16", "auto")
 JOINT_LOSSES = ("l1", "l2")
 LOSSES_AFTER_PRETRAIN = ("joints", "both")
 PROGRESS_BARS = ("auto", "on", "off")
+INIT_CHECKPOINT_MODULES = ("all", "backbone")
 
 
 @dataclasses.dataclass
@@ -47,6 +48,11 @@ class TrainConfig(Config):
       progress_bar: console progress bar with images/s and the loss, advanced at every host stop (log, checkpoint,
         epoch end): `auto` (when standard error is a terminal), `on` or `off`.
       seed: Keras random seed for weight initialisation; None for fresh randomness.
+      init_checkpoint: warm start (`training.warm_start`): a trained run's directory, a checkpoint prefix in one,
+        or a `.keras` file whose weights initialise the model by layer name when the run starts from scratch (a
+        resumed run restores its own checkpoint instead). Heat-map layers of a 2D source are inflated along depth
+        for a 3D model. None: the model's own initialisation.
+      init_checkpoint_modules: `all` layers of the same name, or only the `backbone`'s.
     """
 
     total_steps: int = 1000
@@ -70,6 +76,8 @@ class TrainConfig(Config):
     log_every_steps: int = 100
     progress_bar: str = "auto"
     seed: Optional[int] = None
+    init_checkpoint: Optional[str] = None
+    init_checkpoint_modules: str = "all"
 
     def validate(self) -> None:
         super().validate()
@@ -84,6 +92,7 @@ class TrainConfig(Config):
         self._check_choice("joint_loss", JOINT_LOSSES)
         self._check_choice("losses_after_pretrain", LOSSES_AFTER_PRETRAIN)
         self._check_choice("progress_bar", PROGRESS_BARS)
+        self._check_choice("init_checkpoint_modules", INIT_CHECKPOINT_MODULES)
         for name in ("learning_rate", "min_learning_rate"):
             if not getattr(self, name) > 0:
                 raise ConfigError(name, f"invalid value {getattr(self, name)!r}; allowed range is (0, inf)")

@@ -59,6 +59,8 @@ class DemoSettings:
       overrides: extra dotted overrides applied to every config.
       seed: data-set seed (the 2D-only Strategy 2 set uses `seed + MIX_2D_SEED_OFFSET`).
       panel_size: side of each overlay panel, pixels (the crop is enlarged to it).
+      warm_start_3d: a 3D model starts from the weights of an earlier 2D model of the run with the same network
+        (`with_warm_starts`); False: every model starts from its own initialisation.
     """
 
     work_dir: str = "runs/demo"
@@ -72,6 +74,7 @@ class DemoSettings:
     overrides: Sequence[str] = ()
     seed: int = 0
     panel_size: int = 256
+    warm_start_3d: bool = True
 
 
 @dataclasses.dataclass
@@ -81,7 +84,7 @@ class DemoResult:
     `precision` is the dtype the model trained in (`float32`, `bfloat16`, `float16`). `baseline` holds the
     mean-pose metrics of the same train / held-out data (`evaluation.baseline.mean_pose_metrics`: the floor),
     `figures` the per-model pictures (`pck_curve`, `loss_curve`, `metrics_json`), `depth` the model's depth bins
-    (1: a 2D model).
+    (1: a 2D model), `warm_start` the run the model started from (`with_warm_starts`; '' for its own init).
     """
 
     name: str
@@ -101,6 +104,7 @@ class DemoResult:
     baseline: Optional[Dict[str, float]] = None
     figures: Dict[str, str] = dataclasses.field(default_factory=dict)
     depth: int = 1
+    warm_start: str = ""
 
 
 class StageClock:
@@ -162,6 +166,41 @@ def with_mix_2d_data(config, work_dir) -> Tuple[object, Optional[str]]:
         return config, None
     pattern = synthetic.file_pattern(mix_2d_data_dir(work_dir, skeleton), "train")
     return config.override([f"data.mix_2d_file_pattern=[{pattern}]"]), skeleton
+
+
+def _same_network(a, b) -> bool:
+    """Whether two model configs have the same layers apart from the heat-map depth (and the integral layer)."""
+    fields = ("backbone", "num_joints", "input_size", "heatmap_size", "num_stages", "num_deconv", "deconv_filters",
+              "upsample", "hourglass_features")
+    return all(getattr(a, name) == getattr(b, name) for name in fields)
+
+
+def with_warm_starts(configs: Sequence, work_dir) -> List:
+    """Sets `train.init_checkpoint` of each 3D config to the run directory of an earlier 2D config of the list
+    with the same network (`training.warm_start`: its heat-map layer is inflated along depth).
+
+    The 3D model then starts with the 2D model's joints (x, y) and the middle depth bin, and its training has the
+    depth left to learn (docs/demo.md, "The 3D model"). A config that sets `train.init_checkpoint` itself, or has no
+    such 2D predecessor, is left as it is.
+
+    Args:
+      configs: `ExperimentConfig`s in training order.
+      work_dir: the demo's work directory (a model's run directory is `<work_dir>/<export_name>`).
+
+    Returns:
+      the configs, the changed ones replaced.
+    """
+    from integral_keras.modeling.pose_model import export_name  # pylint: disable=import-outside-toplevel
+
+    result = []
+    for index, config in enumerate(configs):
+        if config.model.depth > 1 and not config.train.init_checkpoint:
+            donors = [c for c in configs[:index] if c.model.depth == 1 and _same_network(c.model, config.model)]
+            if donors:
+                source = pathlib.Path(work_dir) / export_name(donors[-1])
+                config = config.override([f"train.init_checkpoint={source}"])
+        result.append(config)
+    return result
 
 
 def baseline_key(config) -> Tuple:
@@ -414,6 +453,8 @@ def run_demo(settings: DemoSettings, mean_pose_metrics: Optional[Callable[..., D
         configs.append(config)
         if mix_skeleton is not None and mix_skeleton not in mix_skeletons:
             mix_skeletons.append(mix_skeleton)
+    if settings.warm_start_3d:
+        configs = with_warm_starts(configs, work_dir)
     baseline_keys = list(dict.fromkeys(baseline_key(config) for config in configs))
     stages = ["generate synthetic data"]
     shares = [(settings.num_train + settings.num_val) / 450.0]
@@ -444,7 +485,8 @@ def run_demo(settings: DemoSettings, mean_pose_metrics: Optional[Callable[..., D
     for config in configs:
         name = export_name(config)  # the rule of scripts/export.py: demo_<model> for the demo configs
         model_dir = str(work_dir / name)
-        clock.next(f"({config.model.method}, {config.train.total_steps} steps of {config.data.batch_size})")
+        warm = f", from {pathlib.Path(config.train.init_checkpoint).name}" if config.train.init_checkpoint else ""
+        clock.next(f"({config.model.method}, {config.train.total_steps} steps of {config.data.batch_size}{warm})")
         metrics, seconds = train_model(config, model_dir)
         images = config.train.total_steps * config.data.batch_size
         logging.info("%s trained in %.0f s (%.1f img/s incl. evaluations): %s", name, seconds, images / seconds,
@@ -473,7 +515,8 @@ def run_demo(settings: DemoSettings, mean_pose_metrics: Optional[Callable[..., D
             tflite_max_error_px=errors, overlays=overlays, baseline=dict(baselines[baseline_key(config)]),
             figures={"pck_curve": str(eval_dir / "pck_curve.png"), "loss_curve": str(eval_dir / "loss_curve.png"),
                      "metrics_json": str(eval_dir / "metrics.json")},
-            depth=config.model.depth))
+            depth=config.model.depth,
+            warm_start=pathlib.Path(config.train.init_checkpoint).name if config.train.init_checkpoint else ""))
     figures = summary_figures(results, pck_runs, loss_runs, str(work_dir / "figures"))
     logging.info("Figures: %s", sorted(figures.values()))
     logging.info("Demo finished in %.0f s.", clock.elapsed)
@@ -489,6 +532,7 @@ def results_table(results: Sequence[DemoResult]) -> str:
 
     A model with a `baseline` is followed by its floor row, `mean-pose floor`, holding the mean-pose baseline of
     the same data in the same metric columns (only those the model reports), so no accuracy is read without it.
+    A warm-started model's method cell names the run it started from (`Istar, from demo_hourglass_Istar_2d`).
     """
     header = ("| model | method | precision | input | heat map | steps x batch | train s | img/s | PCK@0.5 | PCK@0.1 "
               "| AUC | MPJPE mm | PA-MPJPE mm | SavedModel / f32 / f16 / int8 MB | TFLite max err px |")
@@ -501,7 +545,8 @@ def results_table(results: Sequence[DemoResult]) -> str:
                            for key in ("saved_model", "float32", "float16", "dynamic_int8"))
         errors = ", ".join(f"{k} {v:.2f}" for k, v in r.tflite_max_error_px.items())
         metric_cells = " | ".join(_cell(m.get(key)) for key in METRIC_COLUMNS)
-        lines.append(f"| {r.name} | {r.method} | {r.precision} | {r.input_size} | {r.heatmap} "
+        method = f"{r.method}, from {r.warm_start}" if r.warm_start else r.method
+        lines.append(f"| {r.name} | {method} | {r.precision} | {r.input_size} | {r.heatmap} "
                      f"| {r.steps} x {r.batch_size} | {r.train_seconds:.0f} | {r.images_per_second:.1f} "
                      f"| {metric_cells} | {sizes} | {errors} |")
         if r.baseline is not None:

@@ -37,6 +37,7 @@ import tensorflow as tf
 from integral_keras.training import distribution
 from integral_keras.training import objective as objective_lib
 from integral_keras.training import precision
+from integral_keras.training import warm_start
 from integral_keras.training.checkpoints import CheckpointSaver
 from integral_keras.training.evaluator import META_KEYS
 from integral_keras.training.schedules import LearningRateController
@@ -186,7 +187,8 @@ class Trainer:
         Returns:
           The last logged training losses and evaluation metrics (`eval/...`), and `"step"`.
         """
-        self.checkpoints.restore()
+        if self.checkpoints.restore() is None and self.config.init_checkpoint:
+            warm_start.warm_start(self.model, self.config.init_checkpoint, self.config.init_checkpoint_modules)
         total = self.config.total_steps
         step = self.step
         if step >= total:

@@ -1,5 +1,6 @@
 """demo_lib without training: the floor rows of the results table, precision names, the Strategy 2 data the demo
 writes, the baseline computed once per data set, and the 3D overlay built from a prediction."""
+import dataclasses
 import pathlib
 
 import numpy as np
@@ -46,6 +47,12 @@ def test_every_model_row_is_followed_by_its_floor_in_the_same_columns():
     assert set(floor_3d) - {"mean-pose floor", "12.3", "1.0", "6.5", "286.0", "240.0"} == {""}
 
 
+def test_a_warm_started_model_names_its_source_in_the_method_cell():
+    result = dataclasses.replace(_result("m3d", {"MPJPE": 200.0}, None, depth=8), warm_start="demo_2d_run")
+    assert _cells(demo_lib.results_table([result]).splitlines()[2])[1] == "Istar, from demo_2d_run"
+    assert _cells(demo_lib.results_table([_result("m2d", {}, None)]).splitlines()[2])[1] == "Istar"
+
+
 def test_precision_is_named_by_its_dtype():
     assert demo_lib.display_precision("none") == "float32"
     assert demo_lib.display_precision("bfloat16") == "bfloat16"
@@ -67,6 +74,21 @@ def test_a_strategy_2_config_is_pointed_at_the_demo_2d_set(tmp_path):
     assert demo_lib.with_mix_2d_data(given, tmp_path) == (given, None)  # the user's own 2D data is kept
     plain = load_experiment([str(ROOT / "configs" / "demo_2d.yaml")])
     assert demo_lib.with_mix_2d_data(plain, tmp_path) == (plain, None)
+
+
+def test_a_3d_model_warm_starts_from_the_earlier_2d_model_of_the_same_network(tmp_path):
+    two_d = load_experiment([str(ROOT / "configs" / "demo_2d.yaml")])
+    three_d = load_experiment([str(ROOT / "configs" / "demo_3d.yaml")])
+    configs = demo_lib.with_warm_starts([two_d, three_d], tmp_path)
+    assert configs[0] == two_d
+    assert configs[1].train.init_checkpoint == str(tmp_path / "demo_hourglass_Istar_2d")
+    assert configs[1].override(["train.init_checkpoint=null"]) == three_d  # nothing else changed
+    # No 2D predecessor (order), another network, or the user's own init_checkpoint: left as they are.
+    assert demo_lib.with_warm_starts([three_d, two_d], tmp_path) == [three_d, two_d]
+    other = two_d.override(["model.hourglass_features=64"])
+    assert demo_lib.with_warm_starts([other, three_d], tmp_path)[1] == three_d
+    own = three_d.override(["train.init_checkpoint=/runs/mine"])
+    assert demo_lib.with_warm_starts([two_d, own], tmp_path)[1] == own
 
 
 class _Stop(Exception):
