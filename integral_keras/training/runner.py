@@ -43,9 +43,10 @@ def build_trainer(config, model_dir: str, strategy: tf.distribute.Strategy, with
 def _run_benchmark(config, trainer: Trainer, model_dir: str) -> Dict[str, float]:
     """The dataset's official protocol on the validation records; returns `benchmark/...` scalars."""
     from integral_keras.evaluation import protocols, report  # loads pycocotools / matplotlib only when asked
+    from integral_keras.serving import predict_fns
 
     results = protocols.run_benchmark(
-        config, protocols.model_predict_fn(trainer.model, config.model), flip_test=config.eval.flip_test,
+        config, predict_fns.model_predict_fn(trainer.model, config.model), flip_test=config.eval.flip_test,
         gt_valid_mat=config.eval.gt_valid_mat, coco_gt_json=config.eval.coco_gt_json,
         output_dir=os.path.join(model_dir, "benchmark"), step=trainer.step)
     scalars = {f"benchmark/{k}": v for k, v in report.scalar_metrics(results).items()}

@@ -131,4 +131,5 @@ class PoseTask(Task):
         return self._val_reader("meta")
 
     def build_evaluator(self) -> PoseEvaluator:
-        return PoseEvaluator(self.codec, self.config.data.skeleton, self.config.eval.root_joint)
+        return PoseEvaluator(self.codec, self.config.data.skeleton, self.config.eval.root_joint,
+                             method=self.config.model.method)
