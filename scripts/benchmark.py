@@ -6,9 +6,10 @@ Usage:
   python scripts/benchmark.py pipeline    # training pipeline vs decode-only images/s
   python scripts/benchmark.py training    # training-step images/s per mixed-precision setting
 
-Each subcommand lives in `integral_keras/benchmarks/<name>.py` as `main(argv)`;
-this binary only dispatches. Results go to docs/benchmarks.md by hand, with the
-command that produced them.
+Each subcommand is an application in `integral_keras/apps/benchmarks/<name>.py`. This binary owns the absl flags of
+`layers` and `training` (defined here, only for the subcommand that runs, since both have a `--batch_size`) and
+passes their values on; `model` and `pipeline` parse their own few options (`main(argv)`). Results go to
+docs/benchmarks.md by hand, with the command that produced them.
 """
 import importlib
 import os
@@ -16,15 +17,63 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from absl import app  # noqa: E402
+from absl import flags  # noqa: E402
+
 SUBCOMMANDS = ("layers", "model", "pipeline", "training")
+FLAGS = flags.FLAGS
+
+
+def _layers(argv):
+    flags.DEFINE_integer("batch_size", 4, "Images per forward pass.")
+    flags.DEFINE_integer("repeats", 10, "Timed rounds; the table reports medians.")
+    flags.DEFINE_integer("warmup", 2, "Untimed calls of every function before timing.")
+    flags.DEFINE_bool("jit_compile", True, "XLA-compile the timed tf.functions.")
+    flags.DEFINE_list("cases", ["2d", "3d"], "Which heat-map cases to run: 2d, 3d.")
+    FLAGS(argv)
+    from integral_keras.apps.benchmarks import layers  # pylint: disable=import-outside-toplevel
+
+    try:
+        return layers.run(FLAGS.cases, FLAGS.batch_size, FLAGS.repeats, FLAGS.warmup, FLAGS.jit_compile)
+    except ValueError as error:
+        raise app.UsageError(str(error)) from None
+
+
+def _training(argv):
+    flags.DEFINE_multi_string("config_file", ["configs/demo_2d.yaml"], "Experiment YAML file(s).")
+    flags.DEFINE_multi_string("params_override", [], "Dotted overrides applied after the config files.")
+    flags.DEFINE_list("precisions", ["none", "bfloat16"],
+                      "train.mixed_precision settings to compare; 'none' first.")
+    flags.DEFINE_integer("batch_size", None, "Images per step (default: the config's data.batch_size).")
+    flags.DEFINE_integer("repeats", 5, "Timed rounds; the table reports medians.")
+    flags.DEFINE_integer("steps", 5, "Training steps per setting and round.")
+    flags.DEFINE_integer("warmup", 3, "Untimed steps of every setting before timing.")
+    FLAGS(argv)
+    from integral_keras.apps.benchmarks import training  # pylint: disable=import-outside-toplevel
+
+    try:
+        return training.run(FLAGS.config_file, FLAGS.params_override, FLAGS.precisions, FLAGS.batch_size,
+                            FLAGS.repeats, FLAGS.steps, FLAGS.warmup)
+    except ValueError as error:
+        raise app.UsageError(str(error)) from None
+
+
+def _own_options(name):
+    def run(argv):
+        return importlib.import_module(f"integral_keras.apps.benchmarks.{name}").main(argv)
+
+    return run
+
+
+RUNNERS = {"layers": _layers, "model": _own_options("model"), "pipeline": _own_options("pipeline"),
+           "training": _training}
 
 
 def main(argv):
     if len(argv) < 2 or argv[1] not in SUBCOMMANDS:
         sys.stderr.write(f"usage: {argv[0]} {{{'|'.join(SUBCOMMANDS)}}} [flags]\n")
         return 2
-    module = importlib.import_module(f"integral_keras.benchmarks.{argv[1]}")
-    return module.main([argv[0]] + argv[2:]) or 0
+    return RUNNERS[argv[1]]([argv[0]] + argv[2:]) or 0
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ flags.DEFINE_string("copy_figures_to", None, "Also copy the README's figures (<w
 
 def main(argv):
     del argv
-    from integral_keras.training import demo_lib
+    from integral_keras.apps import demo as demo_lib
 
     overrides = list(FLAGS.params_override)
     num_train, num_val = FLAGS.num_train, FLAGS.num_val

@@ -29,9 +29,9 @@ from absl import flags
 from absl import logging
 
 from integral_keras.configs import cli
-from integral_keras.configs import paper_numbers
 from integral_keras.configs.experiment import load_experiment
 from integral_keras.evaluation import mpii_submission
+from integral_keras.evaluation import paper_comparison
 from integral_keras.evaluation import protocols
 
 FLAGS = flags.FLAGS
@@ -63,20 +63,22 @@ flags.mark_flag_as_required("output_dir")
 
 def _predict_fn(config):
     """The predictor named by the flags: an exported SavedModel / .tflite, or the Keras model with its weights."""
+    from integral_keras.serving import predict_fns  # TensorFlow loads only once a model is evaluated
+
     exported = [name for name in ("saved_model_dir", "tflite_path") if getattr(FLAGS, name)]
     if len(exported) > 1 or (exported and (FLAGS.model_path or FLAGS.checkpoint)):
         raise app.UsageError("Pass one model: --checkpoint and/or --model_path, or --saved_model_dir, or --tflite_path")
     if FLAGS.saved_model_dir:
-        return protocols.saved_model_predict_fn(FLAGS.saved_model_dir)
+        return predict_fns.saved_model_predict_fn(FLAGS.saved_model_dir)
     if FLAGS.tflite_path:
-        return protocols.tflite_predict_fn(FLAGS.tflite_path)
+        return predict_fns.tflite_predict_fn(FLAGS.tflite_path)
     if FLAGS.model_path is None and FLAGS.checkpoint is None:
         raise app.UsageError("Pass --checkpoint, --model_path, --saved_model_dir or --tflite_path: a freshly "
                              "initialised model has nothing to evaluate")
     from integral_keras.serving.predictor import load_pose_model
 
     model = load_pose_model(config, model_path=FLAGS.model_path, checkpoint=FLAGS.checkpoint)
-    return protocols.model_predict_fn(model, config.model)
+    return predict_fns.model_predict_fn(model, config.model)
 
 
 def main(argv):
@@ -109,7 +111,7 @@ def main(argv):
     print(f"Scored {metrics.get('num_examples')} examples; skipped {metrics.get('records_skipped_total', 0)} "
           f"records ({', '.join(f'{name} {count}' for name, count in skipped.items()) or 'none'}).")
     if FLAGS.compare_paper:
-        table = paper_numbers.comparison_table(config.paper, metrics, label=label)
+        table = paper_comparison.comparison_table(config.paper, metrics, label=label)
         with open(os.path.join(FLAGS.output_dir, "paper_comparison.md"), "w", encoding="utf-8") as f:
             f.write(table)
         print(table)

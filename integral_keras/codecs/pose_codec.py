@@ -15,11 +15,13 @@ the root joint.
 """
 import numbers
 
+import keras
 import numpy as np
 import tensorflow as tf
 
-from integral_keras.codecs import methods
-from integral_keras.codecs import packing
+from integral_keras.core import methods
+from integral_keras.core import packing
+from integral_keras.layers.decode import HeatmapArgmax
 
 
 def _as_height_width(size, name):
@@ -142,6 +144,7 @@ class PoseCodec:
         # (x, y) order, like the coordinates.
         self._stride_xy = np.array([in_w / hm_w, in_h / hm_h], np.float32)
         self._heatmap_wh = np.array([hm_w, hm_h], np.float32)
+        self._argmax = None  # the H baselines' decode layer, built on first use (`joints_from_outputs`)
 
     # Attributes of a model config the codec is built from (`from_config`): every codec setting is one of them.
     CONFIG_FIELDS = ("num_joints", "input_size", "heatmap_size", "depth", "depth_range_mm")
@@ -153,7 +156,7 @@ class PoseCodec:
         """The codec of a model config: the one constructor training, evaluation and serving share.
 
         Duck-typed (the codecs do not import `configs`), so that one codec serves the training targets
-        (`data.parser.build_parser`), the evaluator (`training.runner.build_codec`) and the exported model
+        (`data.parser.build_parser`), the evaluator (`training.task.PoseTask.codec`) and the exported model
         (`serving.ServingSpec.codec`), and they cannot disagree.
 
         Args:
@@ -228,6 +231,26 @@ class PoseCodec:
     def depth_to_mm(self, z_hm):
         """Depth-bin units, any shape -> root-relative depth in mm, same shape."""
         return ((z_hm + 0.5) / self.depth - 0.5) * self.depth_range_mm
+
+    def joints_from_outputs(self, outputs, method):
+        """The predicted joints of a model output dict, in heat-map units: the one rule of every decoder.
+
+        Methods trained with a joint loss (`methods.uses_joints`: R1, I1-I3, Istar) predict `joints` (regressed or
+        integrated); the heat-map baselines (H1-H3) are decoded by the arg-max of `heatmaps` (`HeatmapArgmax`).
+        Graph-safe (Keras ops), so the trainer's replicas and the serving signatures call it alike.
+
+        Args:
+          outputs: model output dict with `joints` `(N, K, C)` and/or `heatmaps` `(N, h, w, K*D)` logits.
+          method: the model's training method (`methods.METHODS`).
+
+        Returns:
+          `(N, K, C)` float32 joints in heat-map units (C = `num_coords`).
+        """
+        if methods.uses_joints(method):
+            return keras.ops.cast(outputs["joints"], "float32")
+        if self._argmax is None:
+            self._argmax = HeatmapArgmax(self.num_joints, depth=self.depth)
+        return self._argmax(outputs["heatmaps"])
 
     def decode(self, joints_hm):
         """Converts predicted joints from heat-map units to crop pixels and mm.

@@ -8,7 +8,7 @@ import dataclasses
 from typing import Optional, Tuple
 
 from integral_keras.configs.base import Config, ConfigError
-from integral_keras.data import skeletons
+from integral_keras.core import skeletons
 
 WARP_BACKENDS = ("tensorflow", "opencv")  # integral_keras.ops.affine.WARP_BACKENDS, without importing TensorFlow
 

@@ -13,7 +13,7 @@ from integral_keras.configs.data_config import DataConfig
 from integral_keras.configs.model_config import ModelConfig
 from integral_keras.configs.paper_numbers import PaperReference
 from integral_keras.configs.train_config import EvalConfig, TrainConfig
-from integral_keras.data import skeletons
+from integral_keras.core import skeletons
 
 # Splits "a.b=1,c=(2, 3)" at the commas that start a new `key=`, not at commas inside values.
 _OVERRIDE_SPLIT = re.compile(r",(?=\s*[A-Za-z_][\w.]*\s*=)")

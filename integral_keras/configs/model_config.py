@@ -4,9 +4,11 @@ import math
 from typing import Optional, Tuple, Union
 
 from integral_keras.configs.base import Config, ConfigError
+from integral_keras.core import methods
+from integral_keras.core.methods import DIRECT_REGRESSION  # noqa: F401  (re-export)
 
-DIRECT_REGRESSION = "R1"  # the one joint method that does not integrate heat maps
 INTEGRAL_MODES = ("direct", "two_step")
+UPSAMPLE_MODES = ("deconv", "resize_conv")  # `modeling.heads.deconv_head` builds each
 HOURGLASS_FEATURES = 256  # Newell et al.'s (and the paper's) width of the stacked hourglass
 HEAD_INIT_STDDEV = 0.001  # the paper's N(0, 1e-3) initialisation of the head network and the HourGlass
 # Softmax sharpness of the integral layers when `beta` is None. I1's MSE holds the logits to the [0, 1] range of its
@@ -14,7 +16,7 @@ HEAD_INIT_STDDEV = 0.001  # the paper's N(0, 1e-3) initialisation of the head ne
 # beta = 1 leaves the integral near the map centre (the joint loss cannot train: docs/training_notes.md). With 20 the
 # integral of the MSE's optimum lies within 0.6 cells of the joint for 16x16 to 64x64x64 maps.
 DEFAULT_BETA = 1.0
-DEFAULT_BETA_BY_METHOD = {"I1": 20.0}
+DEFAULT_BETA_BY_METHOD = {methods.I1: 20.0}
 
 Size = Union[int, Tuple[int, int]]
 
@@ -75,7 +77,7 @@ class ModelConfig(Config):
     """
 
     backbone: str = "resnet50"
-    method: str = "I1"
+    method: str = methods.I1
     num_joints: int = 16
     input_size: Size = 256
     heatmap_size: Size = 64
@@ -123,34 +125,29 @@ class ModelConfig(Config):
             return (self.depth,) * self.num_stages
         return tuple(self.stage_depths)
 
-    # The method table lives with the codec (which imports TensorFlow), so it is
-    # imported where it is used and `import integral_keras.configs` stays light.
-
     @property
     def outputs_heatmaps(self) -> bool:
         """Whether the model emits (and the method supervises) `heatmaps`."""
-        from integral_keras.codecs import methods
-
         return methods.uses_heatmaps(self.method)
 
     @property
     def outputs_joints(self) -> bool:
         """Whether the model emits (and the method supervises) `joints`."""
-        from integral_keras.codecs import methods
-
         return methods.uses_joints(self.method)
 
     @property
     def is_integral(self) -> bool:
         """Whether `joints` come from integrating the heat maps (I1-I3, Istar)."""
-        return self.outputs_joints and self.method != DIRECT_REGRESSION
+        return methods.is_integral(self.method)
 
     def validate(self) -> None:
-        from integral_keras.codecs import methods
-
+        """Checks the values that need no registry. The backbone name and the geometry it implies (stride,
+        stages, input multiple) are checked where the backbone registry lives, when the model is built
+        (`modeling.validation.check_model_config`), with the same `ConfigError` naming the key."""
         super().validate()
         self._check_choice("method", methods.METHODS)
         self._check_choice("integral", INTEGRAL_MODES)
+        self._check_choice("upsample", UPSAMPLE_MODES)
         for name in ("num_joints", "depth", "deconv_filters", "input_size", "heatmap_size", "num_stages"):
             self._check_range(name, low=1)
         self._check_range("num_deconv", low=0)
@@ -178,7 +175,6 @@ class ModelConfig(Config):
                                           f"method is {self.method!r} (use 'direct')")
         if self.debias and (not self.is_integral or self.integral != "direct"):
             raise ConfigError("debias", "debias=True needs an integral method with integral='direct'")
-        self._validate_backbone()
 
     def _validate_stage_depths(self) -> None:
         if self.stage_depths is None:
@@ -191,33 +187,3 @@ class ModelConfig(Config):
         if depths[-1] != self.depth:
             raise ConfigError("stage_depths", f"the last stage's depth {depths[-1]} must equal depth {self.depth} "
                                               "(the last stage gives the model's plain outputs)")
-
-    def _validate_backbone(self) -> None:
-        # The registry lives with the (Keras) backbones; import it only when validating.
-        from integral_keras.modeling.backbones import factory
-        from integral_keras.modeling.heads import UPSAMPLE_MODES
-
-        self._check_choice("upsample", UPSAMPLE_MODES)
-        try:
-            spec = factory.get_backbone_spec(self.backbone)
-        except ValueError:
-            raise ConfigError("backbone", f"invalid value {self.backbone!r}; allowed values are "
-                                          f"{list(factory.backbone_names())}") from None
-        self._check_choice("num_stages", spec.stages)
-        if self.stage_depths is not None and not spec.staged:
-            raise ConfigError("stage_depths", f"applies to the staged backbones (hourglass, multistage_resnet50) "
-                                              f"only; backbone is {self.backbone!r} (use depth)")
-        if not spec.uses_deconv and self.num_deconv != 0:
-            raise ConfigError("num_deconv", f"backbone {self.backbone!r} predicts heat maps at stride {spec.stride} "
-                                            f"itself; num_deconv must be 0, got {self.num_deconv}")
-        for axis, (size, heatmap) in enumerate(zip(self.input_hw, self.heatmap_hw)):
-            if size % spec.input_multiple:
-                raise ConfigError("input_size", f"{self.input_size!r} must be a multiple of "
-                                                f"{spec.input_multiple} for backbone {self.backbone!r}")
-            expected = size // spec.stride * 2 ** self.num_deconv
-            if heatmap != expected:
-                raise ConfigError(
-                    "heatmap_size",
-                    f"{self.heatmap_size!r} does not match input_size {self.input_size!r} / stride {spec.stride} "
-                    f"of backbone {self.backbone!r} * 2**num_deconv ({self.num_deconv}) = {expected} "
-                    f"({'height' if axis == 0 else 'width'}); change heatmap_size or num_deconv")

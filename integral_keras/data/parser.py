@@ -25,9 +25,9 @@ from typing import Optional, Sequence
 
 import tensorflow as tf
 
-from integral_keras.codecs import methods
+from integral_keras.core import methods
 from integral_keras.codecs.pose_codec import PoseCodec
-from integral_keras.data import skeletons
+from integral_keras.core import skeletons
 from integral_keras.ops import affine
 from integral_keras.ops import keypoints as keypoint_ops
 

@@ -27,4 +27,4 @@ from integral_keras.evaluation.plots import plot_pck_curves
 from integral_keras.evaluation.report import markdown_table
 from integral_keras.evaluation.report import write_metrics_json
 from integral_keras.evaluation.report import write_report
-from integral_keras.evaluation.transforms import crop_to_image
+from integral_keras.core.crop_mapping import crop_to_image

@@ -19,7 +19,7 @@ from typing import Dict, Sequence, Union
 
 import numpy as np
 
-from integral_keras.data import skeletons
+from integral_keras.core import skeletons
 from integral_keras.evaluation.h36m import mpjpe
 from integral_keras.evaluation.h36m import pa_mpjpe
 from integral_keras.evaluation.pck_metrics import torso_pck

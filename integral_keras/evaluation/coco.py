@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Sequence, Union
 import numpy as np
 from absl import logging
 
-from integral_keras.data import skeletons
+from integral_keras.core import skeletons
 
 COCO_SIGMAS = np.asarray(skeletons.COCO.oks_sigmas, np.float64)
 

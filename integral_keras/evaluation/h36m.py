@@ -1,49 +1,21 @@
 """Human3.6M metrics (MPJPE, PA-MPJPE) and the evaluation protocols of the paper.
 
-Protocols as defined in Sun et al. (ECCV 2018), Sec. 5 (the paper's numbering; some later papers swap it):
-- Protocol 1: train on S1, S5, S6, S7, S8, S9; evaluate PA-MPJPE on every 64th frame of S11.
-- Protocol 2: train on S1, S5, S6, S7, S8; evaluate MPJPE on every 64th frame of S9 and S11.
-Frames are 0-based indices within a video; "every 64th" keeps `frame % 64 == 0`.
+The protocols (Sun et al., ECCV 2018, Sec. 5: Protocol 1 PA-MPJPE on S11, Protocol 2 MPJPE on S9 and S11, every 64th
+frame) are the tables of `integral_keras.core.h36m_protocols`. Frames are 0-based indices within a video; "every
+64th" keeps `frame % 64 == 0`.
 
-Predictions of the network are `(u, v, z_rel)`: image pixels and root-relative depth in millimetres. They
-become camera-space millimetres with the ground-truth root depth (`back_project`), as in the seed's code.
-Action ids follow the dataset's folder numbering 2..16 (`ACTION_NAMES`).
+Predictions of the network are `(u, v, z_rel)`: image pixels and root-relative depth in millimetres. They become
+camera-space millimetres with the ground-truth root depth (`back_project`), as in the seed's code. Action ids follow
+the dataset's folder numbering 2..16 (`ACTION_NAMES`). The tables are re-exported here.
 """
-import dataclasses
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional
 
 import numpy as np
 
-#: Human3.6M action id -> the conventional short name (ids as in `s_XX_act_YY` folders).
-ACTION_NAMES = {
-    2: "Directions", 3: "Discussion", 4: "Eating", 5: "Greeting", 6: "Phoning", 7: "Posing", 8: "Purchases",
-    9: "Sitting", 10: "SittingDown", 11: "Smoking", 12: "Photo", 13: "Waiting", 14: "Walking", 15: "WalkDog",
-    16: "WalkTogether",
-}
-
-#: Default frame subsampling of the test protocols.
-FRAME_STEP = 64
-
-
-@dataclasses.dataclass(frozen=True)
-class Protocol:
-    """One evaluation protocol: which subjects are evaluated and with which metric.
-
-    Attributes:
-      test_subjects: subject ids evaluated.
-      train_subjects: subject ids used for training (documentation for data selection).
-      metric: `"MPJPE"` or `"PA-MPJPE"`.
-    """
-
-    test_subjects: Tuple[int, ...]
-    train_subjects: Tuple[int, ...]
-    metric: str
-
-
-PROTOCOLS = {
-    1: Protocol(test_subjects=(11,), train_subjects=(1, 5, 6, 7, 8, 9), metric="PA-MPJPE"),
-    2: Protocol(test_subjects=(9, 11), train_subjects=(1, 5, 6, 7, 8), metric="MPJPE"),
-}
+from integral_keras.core.h36m_protocols import ACTION_NAMES  # noqa: F401  (re-export)
+from integral_keras.core.h36m_protocols import FRAME_STEP
+from integral_keras.core.h36m_protocols import PROTOCOLS
+from integral_keras.core.h36m_protocols import Protocol
 
 
 def _as_pair(pred, gt):

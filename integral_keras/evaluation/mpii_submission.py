@@ -126,7 +126,7 @@ def write_test_predictions(config, predict_fn, path, file_pattern=None, flip_tes
     Returns:
       the path written.
     """
-    from integral_keras.data import skeletons
+    from integral_keras.core import skeletons
     from integral_keras.data.parser import build_parser
     from integral_keras.evaluation import protocols
 

@@ -14,7 +14,7 @@ from typing import Sequence, Union
 
 import numpy as np
 
-from integral_keras.data import skeletons
+from integral_keras.core import skeletons
 
 #: Thresholds of the PCK curve: 0, 0.01, ..., 0.5 (51 steps).
 DEFAULT_THRESHOLDS = np.linspace(0.0, 0.5, 51)

@@ -1,5 +1,5 @@
 """The losses each training method uses, keyed like the model outputs."""
-from integral_keras.codecs import methods
+from integral_keras.core import methods
 from integral_keras.losses import heatmap
 from integral_keras.losses import joint
 from integral_keras.losses import marginal

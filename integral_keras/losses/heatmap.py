@@ -14,7 +14,7 @@ runs in the loss dtype, float32 by default even under a mixed-precision policy.
 import keras
 from keras import ops
 
-from integral_keras.codecs.packing import unpack_heatmap_target
+from integral_keras.core.packing import unpack_heatmap_target
 
 
 class _HeatmapLoss(keras.losses.Loss):

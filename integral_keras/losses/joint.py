@@ -14,7 +14,7 @@ mixed-precision policy.
 import keras
 from keras import ops
 
-from integral_keras.codecs.packing import unpack_joint_target
+from integral_keras.core.packing import unpack_joint_target
 
 
 class _JointLoss(keras.losses.Loss):

@@ -33,7 +33,7 @@ import math
 import keras
 from keras import ops
 
-from integral_keras.codecs.packing import unpack_marginal_target
+from integral_keras.core.packing import unpack_marginal_target
 
 # Smallest `S` used in `-log(1 - exp(-S))`: keeps the logarithm finite when every cell of a slice underflows.
 _MIN_SLICE_SOFTPLUS = 1e-30

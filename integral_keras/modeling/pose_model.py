@@ -22,10 +22,12 @@ joints are regressed from that stage's features.
 import keras
 
 from integral_keras import layers as pose_layers
+from integral_keras.core import methods
 from integral_keras.configs.model_config import HOURGLASS_FEATURES, ModelConfig
 from integral_keras.modeling.backbones import get_backbone, get_backbone_spec
 from integral_keras.modeling.heads import deconv_head, regression_head
 from integral_keras.modeling.preprocessing import input_normalization
+from integral_keras.modeling.validation import check_model_config
 
 
 
@@ -85,7 +87,7 @@ def _stage_maps(config: ModelConfig, image):
         return features, logits
     backbone = get_backbone(config.backbone, input_shape=input_shape, pretrained=config.pretrained)
     features = backbone(image)[spec.feature_key]
-    if config.method == "R1":
+    if config.method == methods.DIRECT_REGRESSION:
         return [features], [None]
     logits = deconv_head(features, num_outputs, config.num_deconv, config.deconv_filters, config.upsample,
                          name="head", init_stddev=config.head_init_stddev)
@@ -122,6 +124,7 @@ def build_pose_model(config: ModelConfig) -> keras.Model:
         match the backbone.
     """
     config.validate()
+    check_model_config(config)
     height, width = config.input_hw
     inputs = keras.Input(shape=(height, width, 3), name="image")
     image = input_normalization(config.backbone)(inputs)
@@ -135,7 +138,7 @@ def build_pose_model(config: ModelConfig) -> keras.Model:
         stage_outputs = {}
         if config.outputs_heatmaps:
             stage_outputs["heatmaps"] = logits[stage]
-        if config.method == "R1":
+        if config.method == methods.DIRECT_REGRESSION:
             stage_outputs["joints"] = regression_head(features[stage], config.num_joints, config.heatmap_hw,
                                                       depth, name=f"regression{suffix}")
         elif config.is_integral:

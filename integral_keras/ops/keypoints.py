@@ -1,24 +1,12 @@
-"""Keypoint helpers for the input pipeline: flip-pair swaps and joint-set remapping.
+"""Keypoint helpers for the input pipeline: flip-pair swaps and joint-set remapping (TensorFlow ops).
 
-Joint orders and flip pairs come from `integral_keras.data.skeletons`; nothing here redefines them.
+Joint orders, flip pairs and the joint maps between skeletons (`JOINT_ALIASES`, `joint_index_map`) are tables of
+`integral_keras.core.skeletons`, re-exported here; nothing here redefines them.
 """
-from typing import Mapping, Optional
-
-import numpy as np
 import tensorflow as tf
 
-from integral_keras.data import skeletons
-
-# Joints that carry different names in different skeletons but mark the same body point
-# (target name -> source name). Used when 2D data of one skeleton trains a model of another (mixed 2D/3D).
-# MPII -> Human3.6M differs from the official code's table at the neck and thorax on purpose: see the comment
-# above `integral_keras.data.skeletons.H36M` and docs/architecture.md ("Joint mappings").
-JOINT_ALIASES = {
-    "neck": "upper_neck",
-    "upper_neck": "neck",
-    "head": "head_top",
-    "head_top": "head",
-}
+from integral_keras.core.skeletons import JOINT_ALIASES  # noqa: F401  (re-export)
+from integral_keras.core.skeletons import joint_index_map  # noqa: F401  (re-export)
 
 
 def swap_flip_pairs(values, flip_permutation, axis=0):
@@ -33,30 +21,6 @@ def swap_flip_pairs(values, flip_permutation, axis=0):
       Tensor of the shape of `values`, `out[..., k, ...] = values[..., flip_permutation[k], ...]`.
     """
     return tf.gather(values, tf.constant(flip_permutation, tf.int32), axis=axis)
-
-
-def joint_index_map(source: str, target: str, aliases: Optional[Mapping[str, str]] = None) -> np.ndarray:
-    """Maps the joints of skeleton `target` to indices of skeleton `source`, by joint name.
-
-    Args:
-      source: skeleton name of the data (e.g. `mpii`).
-      target: skeleton name of the model (e.g. `h36m`).
-      aliases: target-name -> source-name equivalences; defaults to `JOINT_ALIASES`.
-
-    Returns:
-      `(K_target,)` int32; `-1` where the source has no such joint (e.g. MPII has no `spine`).
-    """
-    aliases = JOINT_ALIASES if aliases is None else aliases
-    source_names = skeletons.get_skeleton(source).joint_names
-    index = []
-    for name in skeletons.get_skeleton(target).joint_names:
-        if name in source_names:
-            index.append(source_names.index(name))
-        elif aliases.get(name) in source_names:
-            index.append(source_names.index(aliases[name]))
-        else:
-            index.append(-1)
-    return np.asarray(index, np.int32)
 
 
 def remap_joints(values, index_map):

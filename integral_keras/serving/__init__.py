@@ -6,6 +6,9 @@ from integral_keras.serving.confidence import heatmap_peak
 from integral_keras.serving.confidence import joint_confidence
 from integral_keras.serving.confidence import window_mass
 from integral_keras.serving.pose_decoder import PoseDecoder
+from integral_keras.serving.predict_fns import model_predict_fn
+from integral_keras.serving.predict_fns import saved_model_predict_fn
+from integral_keras.serving.predict_fns import tflite_predict_fn
 from integral_keras.serving.predictor import PosePredictor
 from integral_keras.serving.predictor import load_pose_model
 from integral_keras.serving.predictor import restore_weights

@@ -20,7 +20,7 @@ same functions. Definitions by method:
 """
 from keras import ops
 
-from integral_keras.codecs import methods
+from integral_keras.core import methods
 from integral_keras.layers import HeatmapSoftmax
 
 PEAK_ACTIVATION = {methods.GAUSSIAN: "identity", methods.ONE_HOT: "softmax", methods.DISC: "sigmoid"}
@@ -100,7 +100,7 @@ def joint_confidence(method, outputs, joints_hm, num_joints, depth=1, beta=1.0, 
       `(N, K)` float32.
     """
     methods.check_method(method)
-    if method == "R1":
+    if method == methods.DIRECT_REGRESSION:
         return ops.ones_like(joints_hm[..., 0], dtype="float32")
     if "heatmaps" not in outputs:
         raise KeyError(f"Method {method} needs the model output 'heatmaps' for its confidence; "

@@ -118,7 +118,7 @@ def crop_batch(image_bytes, boxes, input_size, padding):
 
 
 def crop_to_image(joints_px, matrices):
-    """Maps crop pixels back to the original image.
+    """Maps crop pixels back to the original image: the inverse of the crop matrices (`ops.affine`), in the graph.
 
     Args:
       joints_px: `(N, K, 2)` joints in crop pixels.
@@ -127,6 +127,4 @@ def crop_to_image(joints_px, matrices):
     Returns:
       `(N, K, 2)` float32 joints in original-image pixels.
     """
-    inverse = tf.map_fn(pose_ops.invert_affine, matrices)
-    linear, translation = inverse[:, :2, :2], inverse[:, :2, 2]
-    return tf.einsum("nij,nkj->nki", linear, tf.cast(joints_px, tf.float32)) + translation[:, None, :]
+    return pose_ops.transform_points(pose_ops.invert_affine(matrices), joints_px)

@@ -1,8 +1,7 @@
 """Turns a pose model's output dict into serving outputs: crop pixels, depth in mm, confidence."""
 import keras
 
-from integral_keras.codecs import methods
-from integral_keras.layers import HeatmapArgmax
+from integral_keras.core import methods
 from integral_keras.layers import IntegralRegression
 from integral_keras.layers import TwoStepIntegral
 from integral_keras.serving import confidence
@@ -23,7 +22,7 @@ def expose_heatmap_logits(model, spec):
       A `keras.Model` whose output dict contains `heatmaps` whenever the method
       needs it for its confidence.
     """
-    if spec.method == "R1" or "heatmaps" in model.output:
+    if spec.method == methods.DIRECT_REGRESSION or "heatmaps" in model.output:
         return model
     integral_layers = [layer for layer in model.layers if isinstance(layer, (IntegralRegression, TwoStepIntegral))]
     if not integral_layers:
@@ -36,9 +35,10 @@ def expose_heatmap_logits(model, spec):
 class PoseDecoder:
     """Decodes model outputs into joints in crop pixels, depths in mm and per-joint confidences.
 
-    Joints come from `outputs["joints"]` for the regression and integral methods
-    and from the arg-max of `outputs["heatmaps"]` for H1-H3; `PoseCodec` maps them
-    to pixels; the confidence is `confidence.joint_confidence`.
+    The decode path of training and evaluation alike: `PoseCodec.joints_from_outputs`
+    (`joints` for the regression and integral methods, the arg-max of `heatmaps` for
+    H1-H3), then `PoseCodec.decode` to pixels and mm; the confidence is
+    `confidence.joint_confidence`.
 
     Args:
       spec: A `ServingSpec`.
@@ -47,7 +47,6 @@ class PoseDecoder:
     def __init__(self, spec):
         self.spec = spec
         self.codec = spec.codec()
-        self._argmax = None if methods.uses_joints(spec.method) else HeatmapArgmax(spec.num_joints, spec.depth)
 
     def __call__(self, outputs):
         """Decodes one batch.
@@ -62,10 +61,7 @@ class PoseDecoder:
           root-relative depth in mm.
         """
         spec = self.spec
-        if self._argmax is None:
-            joints_hm = keras.ops.cast(outputs["joints"], "float32")
-        else:
-            joints_hm = self._argmax(outputs["heatmaps"])
+        joints_hm = self.codec.joints_from_outputs(outputs, spec.method)
         decoded = self.codec.decode(joints_hm)
         result = {
             "joints": decoded["joints_px"],

@@ -10,7 +10,7 @@ import numbers
 from typing import Any, Mapping, Optional, Tuple
 
 from integral_keras.codecs import PoseCodec
-from integral_keras.codecs import methods
+from integral_keras.core import methods
 
 SPEC_FILENAME = "serving_spec.json"
 

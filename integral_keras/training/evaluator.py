@@ -1,21 +1,20 @@
 """Metrics during training: decode predictions through the codec, compare with the ground truth.
 
-2D: PCK@0.5, PCK@0.1 and the AUC of the PCK curve, normalised by the torso size, in original-image pixels
-(`integral_keras.evaluation.torso_pck`). 3D (`depth > 1`): MPJPE (aligned at `root_joint`) and PA-MPJPE in mm after
-back-projecting the predicted `(u, v, z)` with the ground-truth root depth and camera
-(`integral_keras.evaluation.back_project`); samples without 3D labels or camera are left out.
-Predictions are taken in heat-map units from `joints` (integral and regression methods) or, for the heat-map
-baselines, from the arg-max of `heatmaps` (`HeatmapArgmax`), and mapped to crop pixels / mm by `PoseCodec.decode`.
+The metrics are the evaluation's (`evaluation.benchmark_metrics.synthetic_metrics`, the protocol of synthetic and
+generic records): PCK@0.5, PCK@0.1 and the AUC of the PCK curve, normalised by the torso size, in original-image
+pixels; for 3D models (`depth > 1`) MPJPE (aligned at `root_joint`) and PA-MPJPE in mm after back-projecting the
+predicted `(u, v, z)` with the ground-truth root depth and camera; samples without 3D labels or camera are left out.
+The decode path is the serving decoder's: joints in heat-map units from the model outputs by the method's rule
+(`PoseCodec.joints_from_outputs`), crop pixels / mm by `PoseCodec.decode`, image pixels by `core.crop_mapping`.
 """
-from typing import Dict, Mapping
+from typing import Dict, Mapping, Optional
 
 import numpy as np
 
-from integral_keras import evaluation
 from integral_keras import visualization
-from integral_keras.data import skeletons
-from integral_keras.evaluation.transforms import apply_affine
-from integral_keras.layers import HeatmapArgmax
+from integral_keras.core import skeletons
+from integral_keras.core.crop_mapping import apply_affine
+from integral_keras.evaluation.benchmark_metrics import synthetic_metrics
 
 # Numeric evaluation metadata (`Parser.parse_eval`) the metrics need; strings stay out of the replicas.
 META_KEYS = ("crop_to_image", "keypoints_2d", "visible", "keypoints_3d", "has_3d", "root_depth", "focal",
@@ -29,13 +28,14 @@ class PoseEvaluator:
       codec: the run's `PoseCodec` (heat-map units -> crop pixels / mm).
       skeleton: skeleton name of the joints (torso joints, bones for drawing).
       root_joint: joint at which 3D poses are aligned for MPJPE.
+      method: the model's training method; needed to take joints from model outputs (`joints_from_outputs`).
     """
 
-    def __init__(self, codec, skeleton: str, root_joint: int = 0):
+    def __init__(self, codec, skeleton: str, root_joint: int = 0, method: Optional[str] = None):
         self.codec = codec
         self.skeleton = skeletons.get_skeleton(skeleton)
         self.root_joint = root_joint
-        self._argmax = HeatmapArgmax(codec.num_joints, depth=codec.depth)
+        self.method = method
         self.reset()
 
     def reset(self) -> None:
@@ -43,10 +43,11 @@ class PoseEvaluator:
         self._meta = {key: [] for key in META_KEYS}
 
     def joints_from_outputs(self, outputs: Mapping) -> "tensor":
-        """`(N, K, C)` predicted joints in heat-map units from a model output dict (graph-safe)."""
-        if "joints" in outputs:
-            return outputs["joints"]
-        return self._argmax(outputs["heatmaps"])
+        """`(N, K, C)` float32 predicted joints in heat-map units from a model output dict (graph-safe):
+        `PoseCodec.joints_from_outputs` with the method's rule."""
+        if self.method is None:
+            raise ValueError("PoseEvaluator needs the model's method to take joints from its outputs; pass method=")
+        return self.codec.joints_from_outputs(outputs, self.method)
 
     def update(self, joints_hm: np.ndarray, meta: Mapping[str, np.ndarray]) -> None:
         """Adds a batch: `(N, K, C)` joints in heat-map units and its `META_KEYS` metadata."""
@@ -67,19 +68,9 @@ class PoseEvaluator:
         joints_hm = np.concatenate(self._joints)
         meta = {key: np.concatenate(values) for key, values in self._meta.items()}
         decoded = self.decode_to_image(joints_hm, meta["crop_to_image"])
-        visible = meta["visible"] > 0
-        pck = evaluation.torso_pck(decoded["joints_px"], meta["keypoints_2d"], visible, self.skeleton)
-        metrics = {"PCK@0.5": pck["PCK@0.5"], "PCK@0.1": pck["PCK@0.1"], "AUC": pck["AUC"],
-                   "num_examples": float(len(joints_hm))}
-        if self.codec.depth > 1:
-            usable = (meta["has_3d"] > 0) & np.all(meta["focal"] > 0, axis=-1)
-            if usable.any():
-                uvz = np.concatenate([decoded["joints_px"], decoded["z_mm"][..., None]], axis=-1)[usable]
-                pred = evaluation.back_project(uvz, meta["root_depth"][usable], meta["focal"][usable],
-                                               meta["principal_point"][usable])
-                gt = meta["keypoints_3d"][usable]
-                metrics["MPJPE"] = evaluation.mpjpe(pred, gt, root=self.root_joint)
-                metrics["PA-MPJPE"] = evaluation.pa_mpjpe(pred, gt)
+        scores = synthetic_metrics(decoded["joints_px"], decoded.get("z_mm"), meta, self.skeleton, self.root_joint)
+        metrics = {key: scores[key] for key in ("PCK@0.5", "PCK@0.1", "AUC", "MPJPE", "PA-MPJPE") if key in scores}
+        metrics["num_examples"] = float(len(joints_hm))
         return metrics
 
     def draw(self, images: np.ndarray, joints_hm: np.ndarray, heatmaps=None) -> np.ndarray:

@@ -37,7 +37,7 @@ from typing import Dict, Mapping, Tuple
 import keras
 import tensorflow as tf
 
-from integral_keras.codecs import methods
+from integral_keras.core import methods
 from integral_keras.losses import losses_for_method
 from integral_keras.losses import marginal_loss_for_method
 

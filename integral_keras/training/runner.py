@@ -12,23 +12,21 @@ import keras
 import tensorflow as tf
 
 from integral_keras.codecs.pose_codec import PoseCodec
-from integral_keras.data.input_reader import InputReader, PipelineCounters
-from integral_keras.data.parser import build_parser
 from integral_keras.training import distribution
-from integral_keras.training.evaluator import PoseEvaluator
-from integral_keras.training.objective import PoseObjective
+from integral_keras.training.task import PoseTask
 from integral_keras.training.trainer import Trainer
 
 MODES = ("train", "eval", "train_and_eval", "export")
 
 
 def build_codec(model_config) -> PoseCodec:
-    """The run's one codec (`PoseCodec.from_config`): training targets, evaluation and export share it."""
+    """The run's one codec (`PoseCodec.from_config`): training targets, evaluation and export share it
+    (`PoseTask.codec` is this codec)."""
     return PoseCodec.from_config(model_config)
 
 
 def build_trainer(config, model_dir: str, strategy: tf.distribute.Strategy, with_train_data: bool = True) -> Trainer:
-    """Builds the model (under the strategy), datasets, objective and evaluator of an experiment.
+    """The `Trainer` of an experiment's `PoseTask` (model under the strategy, datasets, objective, evaluator).
 
     Args:
       config: an `ExperimentConfig`.
@@ -36,43 +34,19 @@ def build_trainer(config, model_dir: str, strategy: tf.distribute.Strategy, with
       strategy: the distribution strategy.
       with_train_data: build the training pipeline (not needed for `eval` / `export`).
     """
-    from integral_keras.models import build_pose_model  # the Keras model code loads only when needed
-
     if config.train.seed is not None:
         keras.utils.set_random_seed(config.train.seed)
-    codec = build_codec(config.model)
-    parser = build_parser(config.model, config.data, codec=codec)
-    counters = PipelineCounters()
-    train_dataset = None
-    if with_train_data:
-        mix_parser = None
-        if config.data.mix_2d_file_pattern:
-            mix_parser = build_parser(config.model, config.data, source_skeleton=config.data.mix_2d_skeleton,
-                                      codec=codec)
-        reader = InputReader.from_config(config.data, parser, is_training=True, mix_2d_parser=mix_parser,
-                                         counters=counters)
-        train_dataset = reader()
-    val_dataset = eval_dataset = None
-    if config.data.val_file_pattern:
-        val_counters = PipelineCounters()
-        common = dict(file_pattern=config.data.val_file_pattern, parser=parser,
-                      batch_size=config.data.eval_batch_size, is_training=False, counters=val_counters)
-        val_dataset = InputReader(eval_output="labels", **common)()
-        eval_dataset = InputReader(eval_output="meta", **common)()
-    return Trainer(
-        strategy, lambda: build_pose_model(config.model), PoseObjective.from_config(config), config.train,
-        model_dir, train_dataset, config.data.batch_size, val_dataset=val_dataset, eval_dataset=eval_dataset,
-        evaluator=PoseEvaluator(codec, config.data.skeleton, config.eval.root_joint),
-        max_eval_batches=config.eval.max_batches, num_summary_images=config.eval.num_summary_images,
-        pipeline_counters=counters if with_train_data else None)
+    return Trainer(strategy, PoseTask(config), config.train, model_dir, with_train_data=with_train_data,
+                   max_eval_batches=config.eval.max_batches, num_summary_images=config.eval.num_summary_images)
 
 
 def _run_benchmark(config, trainer: Trainer, model_dir: str) -> Dict[str, float]:
     """The dataset's official protocol on the validation records; returns `benchmark/...` scalars."""
     from integral_keras.evaluation import protocols, report  # loads pycocotools / matplotlib only when asked
+    from integral_keras.serving import predict_fns
 
     results = protocols.run_benchmark(
-        config, protocols.model_predict_fn(trainer.model, config.model), flip_test=config.eval.flip_test,
+        config, predict_fns.model_predict_fn(trainer.model, config.model), flip_test=config.eval.flip_test,
         gt_valid_mat=config.eval.gt_valid_mat, coco_gt_json=config.eval.coco_gt_json,
         output_dir=os.path.join(model_dir, "benchmark"), step=trainer.step)
     scalars = {f"benchmark/{k}": v for k, v in report.scalar_metrics(results).items()}

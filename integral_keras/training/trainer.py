@@ -27,7 +27,7 @@ the model itself:
 import sys
 import threading
 import time
-from typing import Callable, Dict, Optional, Union
+from typing import Dict, Optional
 
 from absl import logging
 import keras
@@ -35,7 +35,6 @@ import numpy as np
 import tensorflow as tf
 
 from integral_keras.training import distribution
-from integral_keras.training import objective as objective_lib
 from integral_keras.training import precision
 from integral_keras.training import warm_start
 from integral_keras.training.checkpoints import CheckpointSaver
@@ -49,7 +48,6 @@ ETA_WARMUP_STEPS = 3
 # Steps timed right after the warm-up for the first ETA line (the next log line comes log_every_steps later).
 ETA_PROBE_STEPS = 10
 _RELEASE_THREADS = []
-DatasetOrFn = Union[tf.data.Dataset, Callable[[tf.distribute.InputContext], tf.data.Dataset]]
 
 
 def build_optimizer(train_config) -> keras.optimizers.Optimizer:
@@ -115,44 +113,42 @@ class Trainer:
 
     Args:
       strategy: the distribution strategy.
-      model_fn: builds the Keras model (called under `strategy.scope()`); outputs a dict (`joints`, `heatmaps`,
-        `*_stage{s}`).
-      objective: a `PoseObjective` (loss terms per phase).
+      task: a `training.task.Task` (e.g. `PoseTask(config)`): builds the model (under `strategy.scope()`; outputs
+        a dict: `joints`, `heatmaps`, `*_stage{s}`), the objective (`PoseObjective`, loss terms per phase), the
+        training batches of `task.global_batch_size` examples, and optionally the validation batches
+        (`(images, labels)` for the validation loss, `(images, meta)` of `Parser.parse_eval` for the evaluator)
+        and the evaluator (`PoseEvaluator`).
       train_config: a `TrainConfig`.
       model_dir: checkpoints under `checkpoints/`, summaries under `train/` and `eval/`.
-      train_dataset: `(images (B, H, W, 3), labels dict)` batches of the GLOBAL batch size, repeated; or a function
-        of a `tf.distribute.InputContext` returning per-replica batches.
-      global_batch_size: examples per step over all replicas (the loss divisor).
-      val_dataset: optional `(images, labels)` validation batches (global size) for the validation loss.
-      eval_dataset: optional `(images, meta)` validation batches (`Parser.parse_eval`) for `evaluator`.
-      evaluator: a `PoseEvaluator` (needed with `eval_dataset`).
+      with_train_data: build the training pipeline (not needed to evaluate or export a checkpoint).
       max_eval_batches: validation batches per evaluation; None for all.
       num_summary_images: validation crops drawn in TensorBoard at each evaluation.
-      pipeline_counters: optional `PipelineCounters` of the training input, written as summaries.
     """
 
-    def __init__(self, strategy: tf.distribute.Strategy, model_fn: Callable[[], keras.Model],
-                 objective: objective_lib.PoseObjective, train_config, model_dir: str, train_dataset: DatasetOrFn,
-                 global_batch_size: int, val_dataset: Optional[tf.data.Dataset] = None,
-                 eval_dataset: Optional[tf.data.Dataset] = None, evaluator=None,
-                 max_eval_batches: Optional[int] = None, num_summary_images: int = 4, pipeline_counters=None):
+    def __init__(self, strategy: tf.distribute.Strategy, task, train_config, model_dir: str,
+                 with_train_data: bool = True, max_eval_batches: Optional[int] = None, num_summary_images: int = 4):
+        train_dataset = task.build_train_dataset() if with_train_data else None
+        val_dataset = task.build_val_dataset()
+        eval_dataset = task.build_eval_dataset()
+        evaluator = task.build_evaluator()
         if eval_dataset is not None and evaluator is None:
             raise ValueError("eval_dataset needs an evaluator.")
+        self.task = task
         self.strategy = strategy
-        self.objective = objective
+        self.objective = task.build_objective()
         self.config = train_config
         self.model_dir = model_dir
-        self.global_batch_size = int(global_batch_size)
+        self.global_batch_size = int(task.global_batch_size)
         self.evaluator = evaluator
         self.max_eval_batches = max_eval_batches
         self.num_summary_images = num_summary_images
-        self.pipeline_counters = pipeline_counters
+        self.pipeline_counters = task.train_counters if with_train_data else None
         self.is_chief = distribution.is_chief(strategy)
         self._loss_scaling = train_config.mixed_precision == "float16"
 
         with strategy.scope():
             with precision.dtype_policy(train_config.mixed_precision) as self.precision:
-                self.model = model_fn()
+                self.model = task.build_model()
             self.optimizer = build_optimizer(train_config)
             self.optimizer.build(self.model.trainable_variables)
             self.global_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step",

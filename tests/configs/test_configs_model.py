@@ -2,6 +2,7 @@
 import pytest
 
 from integral_keras.configs import ConfigError, ModelConfig
+from integral_keras.modeling.validation import check_model_config
 
 
 def test_defaults_are_valid_and_sizes_expand():
@@ -29,18 +30,11 @@ def test_method_outputs(method):
 
 
 @pytest.mark.parametrize("overrides, key, fragment", [
-    (["backbone=resnet19"], "backbone", "resnet18"),
     (["method=I4"], "method", "Istar"),
     (["integral=three_step"], "integral", "two_step"),
     (["upsample=pixel_shuffle"], "upsample", "resize_conv"),
     (["num_joints=0"], "num_joints", "[1, inf]"),
     (["beta=0"], "beta", "(0, inf)"),
-    (["num_stages=2"], "num_stages", "[1]"),
-    (["backbone=multistage_resnet50", "num_stages=5"], "num_stages", "[1, 2, 3, 4]"),
-    (["heatmap_size=32"], "heatmap_size", "= 64"),
-    (["input_size=200", "heatmap_size=50"], "input_size", "multiple of 32"),
-    (["backbone=hourglass"], "num_deconv", "must be 0"),
-    (["backbone=hourglass", "num_deconv=0", "input_size=96", "heatmap_size=24"], "input_size", "multiple of 64"),
     (["backbone=hourglass", "num_deconv=0", "hourglass_features=127"], "hourglass_features", "even"),
     (["backbone=hourglass", "num_deconv=0", "hourglass_features=0"], "hourglass_features", "[2, inf]"),
     (["hourglass_features=128"], "hourglass_features", "'hourglass' only"),
@@ -51,6 +45,23 @@ def test_method_outputs(method):
 def test_bad_values_name_the_key(overrides, key, fragment):
     with pytest.raises(ConfigError) as info:
         ModelConfig().override(overrides)
+    assert info.value.key == key
+    assert fragment in str(info.value)
+
+
+# What depends on the registered backbone is checked where the registry lives, when the model is built.
+@pytest.mark.parametrize("overrides, key, fragment", [
+    (["backbone=resnet19"], "backbone", "resnet18"),
+    (["num_stages=2"], "num_stages", "[1]"),
+    (["backbone=multistage_resnet50", "num_stages=5"], "num_stages", "[1, 2, 3, 4]"),
+    (["heatmap_size=32"], "heatmap_size", "= 64"),
+    (["input_size=200", "heatmap_size=50"], "input_size", "multiple of 32"),
+    (["backbone=hourglass"], "num_deconv", "must be 0"),
+    (["backbone=hourglass", "num_deconv=0", "input_size=96", "heatmap_size=24"], "input_size", "multiple of 64"),
+])
+def test_bad_backbone_settings_name_the_key_at_build_time(overrides, key, fragment):
+    with pytest.raises(ConfigError) as info:
+        check_model_config(ModelConfig().override(overrides))
     assert info.value.key == key
     assert fragment in str(info.value)
 
@@ -66,7 +77,9 @@ def test_bad_values_name_the_key(overrides, key, fragment):
     (["backbone=multistage_resnet50", "num_stages=4"], (64, 64)),
 ])
 def test_valid_size_settings(overrides, heatmap_hw):
-    assert ModelConfig().override(overrides).heatmap_hw == heatmap_hw
+    config = ModelConfig().override(overrides)
+    check_model_config(config)  # the backbone builds them
+    assert config.heatmap_hw == heatmap_hw
 
 
 def test_override_types_and_unknown_key():

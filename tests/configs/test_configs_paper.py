@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from integral_keras.configs import paper_numbers
+from integral_keras.evaluation import paper_comparison
 from integral_keras.configs.base import ConfigError
 from integral_keras.configs.experiment import load_experiment
 from integral_keras.configs.model_config import ModelConfig
@@ -174,10 +175,10 @@ def test_a_transcribed_value_is_compared_with_the_evaluation():
         {"metric": "MPJPE", "protocol": "h36m_p2", "value": 50.0, "status": "transcribed", "note": "test"},
         {"metric": "PA-MPJPE", "protocol": "h36m_p1"}]})
     metrics = {"dataset": "h36m", "protocol2": {"mean": 53.5, "action_average": 54.0}, "MPJPE": 60.0}
-    rows = paper_numbers.compare_with_paper(reference, metrics)
+    rows = paper_comparison.compare_with_paper(reference, metrics)
     assert rows[0]["evaluated"] == 53.5 and rows[0]["paper"] == 50.0 and rows[0]["difference"] == pytest.approx(3.5)
     assert rows[1]["evaluated"] is None and rows[1]["paper"] is None and rows[1]["difference"] is None
-    table = paper_numbers.comparison_table(reference, metrics, label="run")
+    table = paper_comparison.comparison_table(reference, metrics, label="run")
     assert "| MPJPE (mm) | h36m_p2 | 53.5 | 50.0 | 3.5 |" in table
     assert "| PA-MPJPE (mm) | h36m_p1 | - | not transcribed | - |" in table
 

@@ -19,6 +19,7 @@ from integral_keras.data import skeletons
 from integral_keras.data.converters import convert_coco, convert_h36m, convert_mpii
 from integral_keras.data.parser import Parser
 from integral_keras.evaluation import protocols
+from integral_keras.serving import predict_fns
 from integral_keras.evaluation.transforms import apply_affine
 
 INPUT, HEATMAP = 64, 16
@@ -391,7 +392,7 @@ def _tiny_model_and_crops(method, num_crops, seed):
 @pytest.mark.parametrize("method", ["H1", "Istar"])
 def test_model_predict_fn_decodes_like_the_method(method):
     config, model, images = _tiny_model_and_crops(method, num_crops=2, seed=0)
-    output = protocols.model_predict_fn(model, config)(images, None)
+    output = predict_fns.model_predict_fn(model, config)(images, None)
     raw = model(images, training=False)
     stride = INPUT / HEATMAP
     if method == "H1":
@@ -413,14 +414,14 @@ def test_exported_models_predict_like_the_keras_model(tmp_path):
     from integral_keras import serving
 
     config, model, images = _tiny_model_and_crops("I1", num_crops=3, seed=1)
-    expected = protocols.model_predict_fn(model, config)(images, None)
+    expected = predict_fns.model_predict_fn(model, config)(images, None)
     assert expected["joints"].shape == (3, 16, 2) and expected["confidence"].shape == (3, 16)
 
     saved = serving.export_saved_model(model, config, tmp_path / "saved", name="tiny")
-    from_saved = protocols.saved_model_predict_fn(saved)(images, None)
+    from_saved = predict_fns.saved_model_predict_fn(saved)(images, None)
     # Three crops through a fixed batch of two: the second call is padded and trimmed.
     tflite = serving.export_tflite(model, tmp_path / "tiny.tflite", config_or_params=config, batch_size=2)
-    from_tflite = protocols.tflite_predict_fn(tflite)(images, None)
+    from_tflite = predict_fns.tflite_predict_fn(tflite)(images, None)
     for outputs in (from_saved, from_tflite):
         assert sorted(outputs) == sorted(expected)
         np.testing.assert_allclose(outputs["joints"], expected["joints"], atol=1e-2)

@@ -7,6 +7,7 @@ import keras
 
 from integral_keras.configs import ConfigError, ModelConfig
 from integral_keras.models import build_pose_model
+from integral_keras.modeling.validation import check_model_config
 from integral_keras.serving import export_saved_model
 
 NUM_JOINTS = 3
@@ -104,7 +105,7 @@ def test_bad_stage_depths_name_the_key(overrides, fragment):
     values = dict(STAGED["hourglass"], num_joints=NUM_JOINTS, input_size=64, num_stages=2, depth=4)
     values.update(overrides)
     with pytest.raises(ConfigError) as info:
-        ModelConfig.from_dict(values).validate()
+        check_model_config(ModelConfig.from_dict(values))  # the backbone-dependent check runs at build time
     assert info.value.key == "stage_depths"
     assert fragment in str(info.value)
 

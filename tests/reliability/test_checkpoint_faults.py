@@ -8,7 +8,7 @@ import sys
 import tensorflow as tf
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "training"))
-from training_fixtures import tiny_dataset, tiny_model  # noqa: E402
+from training_fixtures import StaticTask, tiny_dataset, tiny_model  # noqa: E402
 from integral_keras.configs import TrainConfig  # noqa: E402
 from integral_keras.training import checkpoints  # noqa: E402
 from integral_keras.training.objective import PoseObjective  # noqa: E402
@@ -19,8 +19,8 @@ from integral_keras.training.trainer import Trainer  # noqa: E402
 def _trainer(model_dir, total_steps):
     config = TrainConfig.from_dict(dict(total_steps=total_steps, log_every_steps=1, steps_per_epoch=100,
                                         checkpoint_every_steps=2, lr_schedule="constant", progress_bar="off"))
-    return Trainer(tf.distribute.OneDeviceStrategy("/cpu:0"), tiny_model, PoseObjective("I1", 2), config,
-                   str(model_dir), tiny_dataset(4), 4)
+    task = StaticTask(tiny_model, PoseObjective("I1", 2), tiny_dataset(4), 4)
+    return Trainer(tf.distribute.OneDeviceStrategy("/cpu:0"), task, config, str(model_dir))
 
 
 def _logged(directory):

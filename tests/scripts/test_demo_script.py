@@ -10,7 +10,7 @@ import pytest
 
 from integral_keras.configs.experiment import load_experiment
 from integral_keras.modeling.pose_model import export_name
-from integral_keras.training import demo_lib
+from integral_keras.apps import demo as demo_lib
 from integral_keras.visualization.panels import LEGEND_HEIGHT
 from integral_keras.visualization.panels import TITLE_HEIGHT
 

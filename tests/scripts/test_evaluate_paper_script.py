@@ -18,6 +18,7 @@ from integral_keras.data.converters import convert_mpii
 from integral_keras.data.parser import build_parser
 from integral_keras.evaluation import mpii_submission
 from integral_keras.evaluation import protocols
+from integral_keras.serving import predict_fns
 from integral_keras.models import build_pose_model
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -96,6 +97,6 @@ def test_mpii_test_predictions_file_holds_the_models_predictions_one_based(mpii_
     # The same model, records and flip test in this process give the same original-image joints (0-based).
     config = mpii_run["config"]
     dataset = protocols.eval_dataset(config.data.val_file_pattern, build_parser(config.model, config.data), 2)
-    joints_px, ids = mpii_submission.predict_people(protocols.model_predict_fn(mpii_run["model"], config.model),
+    joints_px, ids = mpii_submission.predict_people(predict_fns.model_predict_fn(mpii_run["model"], config.model),
                                                     dataset, skeletons.get_skeleton("mpii").flip_permutation())
     np.testing.assert_allclose(preds[ids], joints_px + 1.0, atol=1e-3)

@@ -12,6 +12,7 @@ import tensorflow as tf
 from integral_keras.configs.experiment import load_experiment
 from integral_keras.data.synthetic import file_pattern, write_dataset
 from integral_keras.evaluation import protocols
+from integral_keras.serving import predict_fns
 from integral_keras.evaluation import report
 from integral_keras.models import build_pose_model
 
@@ -58,7 +59,7 @@ def test_evaluate_writes_metrics_table_and_curve(run_files):
     assert cv2.imread(str(out / "pck_curve.png")) is not None
     # The script evaluates the restored weights exactly like the library call with the same model.
     expected = protocols.run_benchmark(run_files["config"],
-                                       protocols.model_predict_fn(run_files["model"], run_files["config"].model),
+                                       predict_fns.model_predict_fn(run_files["model"], run_files["config"].model),
                                        flip_test=True)
     for key in ("PCK@0.5", "PCK@0.1", "AUC"):
         assert metrics[key] == pytest.approx(expected[key], abs=1e-6)

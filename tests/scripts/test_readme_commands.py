@@ -13,7 +13,7 @@ import pytest
 
 from integral_keras import console
 from integral_keras.configs import cli
-from integral_keras.training import demo_lib
+from integral_keras.apps import demo as demo_lib
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 # Only the training commands get these, appended: they shrink a run to the quick demo's 4 steps.

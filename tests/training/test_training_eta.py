@@ -7,7 +7,7 @@ from absl import logging
 from integral_keras.configs import TrainConfig
 from integral_keras.training import trainer as trainer_lib
 from integral_keras.training.objective import PoseObjective
-from training_fixtures import tiny_dataset, tiny_model
+from training_fixtures import StaticTask, tiny_dataset, tiny_model
 
 
 def test_format_duration():
@@ -20,8 +20,9 @@ def test_eta_is_logged_from_the_first_steps_on(tmp_path, monkeypatch):
     total = trainer_lib.ETA_WARMUP_STEPS + trainer_lib.ETA_PROBE_STEPS + 7
     config = TrainConfig.from_dict(dict(total_steps=total, log_every_steps=50, steps_per_epoch=100,
                                         checkpoint_every_steps=100, lr_schedule="constant", progress_bar="off"))
-    trainer = trainer_lib.Trainer(tf.distribute.OneDeviceStrategy("/cpu:0"), tiny_model,
-                                  PoseObjective("I1", 2), config, str(tmp_path), tiny_dataset(4), 4)
+    trainer = trainer_lib.Trainer(tf.distribute.OneDeviceStrategy("/cpu:0"),
+                                  StaticTask(tiny_model, PoseObjective("I1", 2), tiny_dataset(4), 4), config,
+                                  str(tmp_path))
     assert trainer.train()["step"] == total
     warm = trainer_lib.ETA_WARMUP_STEPS
     probe = warm + trainer_lib.ETA_PROBE_STEPS

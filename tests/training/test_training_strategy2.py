@@ -13,6 +13,7 @@ from integral_keras.layers import IntegralRegression
 from integral_keras.models import build_pose_model
 from integral_keras.training.objective import MAIN, PoseObjective
 from integral_keras.training.trainer import Trainer
+from training_fixtures import StaticTask
 
 K, DEPTH = 3, 4
 
@@ -111,8 +112,8 @@ def test_trainer_logs_both_halves_of_a_mixed_batch(tmp_path):
     config = TrainConfig.from_dict(dict(total_steps=2, log_every_steps=1, steps_per_epoch=100,
                                         checkpoint_every_steps=100, lr_schedule="constant", progress_bar="off"))
     objective = PoseObjective("I1", K, DEPTH, losses_after_pretrain="both")
-    history = Trainer(tf.distribute.OneDeviceStrategy("/cpu:0"), _tiny_3d_model, objective, config, str(tmp_path),
-                      dataset, 4).train()
+    history = Trainer(tf.distribute.OneDeviceStrategy("/cpu:0"), StaticTask(_tiny_3d_model, objective, dataset, 4),
+                      config, str(tmp_path)).train()
     for term in ("heatmaps", "heatmap_marginals", "joints"):
         assert {f"loss/{term}", f"loss/{term}/2d", f"loss/{term}/3d"} <= set(history)
     assert history["loss/heatmaps/2d"] == 0.0 and history["loss/heatmaps/3d"] > 0.0

@@ -11,7 +11,7 @@ from integral_keras.data import skeletons
 from integral_keras.training.evaluator import PoseEvaluator
 from integral_keras.training.objective import PoseObjective
 from integral_keras.training.trainer import Trainer
-from training_fixtures import tiny_dataset, tiny_model
+from training_fixtures import StaticTask, tiny_dataset, tiny_model
 
 
 def _scalars(directory):
@@ -28,8 +28,8 @@ def _trainer(model_dir, **train):
     config = TrainConfig.from_dict(dict(dict(log_every_steps=1, steps_per_epoch=100, checkpoint_every_steps=100,
                                              lr_schedule="constant"), **train))
     objective = PoseObjective("I1", 2, heatmap_pretrain_steps=config.heatmap_pretrain_steps)
-    return Trainer(tf.distribute.OneDeviceStrategy("/cpu:0"), tiny_model, objective, config, str(model_dir),
-                   tiny_dataset(4), 4, val_dataset=tiny_dataset(4, repeat=False))
+    task = StaticTask(tiny_model, objective, tiny_dataset(4), 4, val_dataset=tiny_dataset(4, repeat=False))
+    return Trainer(tf.distribute.OneDeviceStrategy("/cpu:0"), task, config, str(model_dir))
 
 
 def test_progress_bar_counts_every_step_with_images_per_second(tmp_path, capsys):

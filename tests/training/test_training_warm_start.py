@@ -10,7 +10,7 @@ from integral_keras.models import build_pose_model
 from integral_keras.training import warm_start
 from integral_keras.training.objective import PoseObjective
 from integral_keras.training.trainer import Trainer
-from training_fixtures import tiny_dataset, tiny_model
+from training_fixtures import StaticTask, tiny_dataset, tiny_model
 
 
 def _hourglass(depth, integral="direct", num_stages=1, method="Istar"):
@@ -128,8 +128,8 @@ def test_config_rejects_unknown_modules():
 def _trainer(model_dir, **train):
     config = TrainConfig.from_dict(dict(dict(log_every_steps=1, steps_per_epoch=100, checkpoint_every_steps=100,
                                              lr_schedule="constant", progress_bar="off"), **train))
-    return Trainer(tf.distribute.OneDeviceStrategy("/cpu:0"), tiny_model, PoseObjective("I1", 2), config,
-                   str(model_dir), tiny_dataset(4), 4)
+    task = StaticTask(tiny_model, PoseObjective("I1", 2), tiny_dataset(4), 4)
+    return Trainer(tf.distribute.OneDeviceStrategy("/cpu:0"), task, config, str(model_dir))
 
 
 def test_trainer_starts_from_the_source_weights_and_a_resumed_run_ignores_them(tmp_path):

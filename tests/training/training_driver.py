@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 from absl import logging  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from training_fixtures import tiny_dataset, tiny_model  # noqa: E402
+from training_fixtures import StaticTask, tiny_dataset, tiny_model  # noqa: E402
 
 from integral_keras.configs import TrainConfig  # noqa: E402
 from integral_keras.training.objective import PoseObjective  # noqa: E402
@@ -67,8 +67,8 @@ def main():
         # Every worker reads the same batches; each replica takes its share of the global batch.
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
         dataset = dataset.with_options(options)
-    trainer = Trainer(strategy, tiny_model, PoseObjective("I1", 2, losses_after_pretrain="both"), config,
-                      MODEL_DIR, dataset, batch_size)
+    task = StaticTask(tiny_model, PoseObjective("I1", 2, losses_after_pretrain="both"), dataset, batch_size)
+    trainer = Trainer(strategy, task, config, MODEL_DIR)
     restored_path = trainer.checkpoints.latest()
     restored_step = int(restored_path.rsplit("-", 1)[1]) if restored_path else 0
     trainer.checkpoints.restore()  # so that "init" holds the weights training starts from

@@ -4,6 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from integral_keras.layers import IntegralRegression
+from integral_keras.training.task import Task
 
 NUM_JOINTS = 2
 IMAGE_SIZE = 8
@@ -47,3 +48,31 @@ def tiny_dataset(batch_size, num_examples=16, seed=0, repeat=True):
     if repeat:
         dataset = dataset.repeat()
     return dataset.batch(batch_size, drop_remainder=repeat)
+
+
+class StaticTask(Task):
+    """A `Task` of ready-made parts: a model function, an objective and datasets (the trainer tests' fixtures)."""
+
+    def __init__(self, model_fn, objective, train_dataset, global_batch_size, val_dataset=None, eval_dataset=None,
+                 evaluator=None):
+        self.model_fn, self.objective = model_fn, objective
+        self.train_dataset, self.global_batch_size = train_dataset, global_batch_size
+        self.val_dataset, self.eval_dataset, self.evaluator = val_dataset, eval_dataset, evaluator
+
+    def build_model(self):
+        return self.model_fn()
+
+    def build_objective(self):
+        return self.objective
+
+    def build_train_dataset(self):
+        return self.train_dataset
+
+    def build_val_dataset(self):
+        return self.val_dataset
+
+    def build_eval_dataset(self):
+        return self.eval_dataset
+
+    def build_evaluator(self):
+        return self.evaluator

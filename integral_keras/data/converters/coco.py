@@ -17,7 +17,7 @@ from typing import Iterator, Optional, Union
 
 import numpy as np
 
-from integral_keras.data import skeletons
+from integral_keras.core import skeletons
 from integral_keras.data.converters import common
 
 #: COCO category id of "person".

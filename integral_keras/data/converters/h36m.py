@@ -36,9 +36,9 @@ from typing import Iterator, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from integral_keras.data import skeletons
+from integral_keras.core import skeletons
 from integral_keras.data.converters import common
-from integral_keras.evaluation import h36m as h36m_eval
+from integral_keras.core import h36m_protocols
 
 META_FILE = "matlab_meta.txt"
 SEQUENCE_PATTERN = re.compile(r"^s_(\d+)_act_(\d+)_subact_(\d+)_ca_(\d+)$")
@@ -192,10 +192,10 @@ def records(annot_root, sequences: Sequence[str], frame_step: int = 1, crop_mm: 
 
 
 def split_subjects(split: str, protocol: int) -> Tuple[int, ...]:
-    """Subjects of `split` (`train` / `test`) under `protocol` (1 or 2, `evaluation.h36m.PROTOCOLS`)."""
-    if protocol not in h36m_eval.PROTOCOLS:
-        raise ValueError(f"Unknown Human3.6M protocol {protocol!r}; valid: {sorted(h36m_eval.PROTOCOLS)}")
-    spec = h36m_eval.PROTOCOLS[protocol]
+    """Subjects of `split` (`train` / `test`) under `protocol` (1 or 2, `core.h36m_protocols.PROTOCOLS`)."""
+    if protocol not in h36m_protocols.PROTOCOLS:
+        raise ValueError(f"Unknown Human3.6M protocol {protocol!r}; valid: {sorted(h36m_protocols.PROTOCOLS)}")
+    spec = h36m_protocols.PROTOCOLS[protocol]
     if split == "train":
         return spec.train_subjects
     if split == "test":
@@ -228,7 +228,7 @@ def convert_h36m(root, output_prefix: str, split: str = "train", protocol: int =
     if not os.path.isdir(annot_root):
         raise FileNotFoundError(f"Human3.6M annotation folder not found: {annot_root}")
     if frame_step is None:
-        frame_step = h36m_eval.FRAME_STEP if split == "test" else 1
+        frame_step = h36m_protocols.FRAME_STEP if split == "test" else 1
     if frame_step < 1:
         raise ValueError(f"frame_step must be >= 1; got {frame_step}")
     sequences = sequence_names(annot_root, split_subjects(split, protocol))

@@ -23,7 +23,7 @@ from typing import Iterable, Iterator, Optional, Union
 import numpy as np
 
 from integral_keras.data import schema
-from integral_keras.data import skeletons
+from integral_keras.core import skeletons
 from integral_keras.data.converters import common
 
 DEFAULT_PADDING = 1.25

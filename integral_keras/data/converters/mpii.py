@@ -3,7 +3,7 @@
 Each JSON entry is `{"image": "015601864.jpg", "center": [x, y], "scale": s, "joints": [[x, y] * 16],
 "joints_vis": [16]}`, one person. As in the original release, `center` and `joints` are 1-based MATLAB pixel
 coordinates and `scale` is the person height / 200 px. The converter (docs/datasets.md):
-- shifts `center` and `joints` by -1 to 0-based pixel centres (the same shift `evaluation.mpii.load_gt_valid`
+- shifts `center` and `joints` by -1 to 0-based pixel centres (the same shift `data.mpii_gt_valid.load_gt_valid`
   applies to `gt_valid.mat`);
 - moves the centre down by `15 * scale` px and enlarges the scale by 1.25 (the usual adjustment of top-down
   MPII code, keeping feet and head inside the crop): crop size `scale * 200 * 1.25` px, square, then enlarged
@@ -17,9 +17,9 @@ from typing import Iterator, Optional, Union
 import numpy as np
 from absl import logging
 
-from integral_keras.data import skeletons
+from integral_keras.core import skeletons
 from integral_keras.data.converters import common
-from integral_keras.evaluation import mpii as mpii_eval
+from integral_keras.data.mpii_gt_valid import load_gt_valid
 
 #: Person height in pixels of `scale == 1`.
 SCALE_UNIT_PX = 200.0
@@ -72,7 +72,7 @@ def records(entries: list, headboxes: Optional[np.ndarray] = None, aspect_ratio:
 
 def load_headboxes(gt_valid_file, num_entries: int) -> np.ndarray:
     """`(N, 2, 2)` 0-based head boxes of `gt_valid.mat`; raises ValueError if N differs from the JSON's."""
-    headboxes = mpii_eval.load_gt_valid(gt_valid_file)["headboxes"]
+    headboxes = load_gt_valid(gt_valid_file)["headboxes"]
     if len(headboxes) != num_entries:
         raise ValueError(f"{gt_valid_file} holds {len(headboxes)} people but the annotation JSON {num_entries}; "
                          "gt_valid.mat goes with valid.json")

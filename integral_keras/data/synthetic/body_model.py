@@ -13,7 +13,7 @@ from typing import Dict, Tuple
 
 import numpy as np
 
-from integral_keras.data import skeletons
+from integral_keras.core import skeletons
 
 JOINTS = skeletons.H36M.joint_names
 _INDEX = {name: index for index, name in enumerate(JOINTS)}

@@ -4,7 +4,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from integral_keras.data import skeletons
+from integral_keras.core import skeletons
 from integral_keras.visualization.skeleton import draw_skeleton
 
 LEFT_COLOUR = (255, 60, 60)     # red: the person's left joints

@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from integral_keras.data import schema
-from integral_keras.data import skeletons
+from integral_keras.core import skeletons
 from integral_keras.data.synthetic import background
 from integral_keras.data.synthetic import body_model
 from integral_keras.data.synthetic import camera as camera_lib

@@ -3,9 +3,8 @@ from typing import Optional
 
 import keras
 
+from integral_keras.configs.model_config import UPSAMPLE_MODES
 from integral_keras.modeling.common import HEAD_INITIALIZER_STDDEV, batch_norm, head_initializer
-
-UPSAMPLE_MODES = ("deconv", "resize_conv")
 
 
 def deconv_head(features, num_outputs: int, num_deconv: int = 3, filters: int = 256,

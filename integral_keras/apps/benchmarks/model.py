@@ -35,6 +35,7 @@ import keras  # noqa: E402
 from integral_keras.configs import ConfigError, ModelConfig  # noqa: E402
 from integral_keras.configs.experiment import split_overrides  # noqa: E402
 from integral_keras.models import build_pose_model  # noqa: E402
+from integral_keras.modeling.validation import check_model_config  # noqa: E402
 
 
 def _iter_layers(model: keras.Model, prefix: str = "") -> Iterator[Tuple[str, keras.layers.Layer]]:
@@ -146,12 +147,14 @@ def main(argv: Sequence[str]) -> int:
         base = load_model_config(args.config, args.params_override)
         variants = [v for v in args.variants.split(";") if v.strip()] or [""]
         configs = [base.override(_model_overrides([v])) if v else base for v in variants]
+        for config in configs:
+            check_model_config(config)  # the backbone settings, before any model is built
     except (ConfigError, FileNotFoundError) as error:
         sys.stderr.write(f"error: {error}\n")
         return 2
     print(format_table([describe(config) for config in configs]))
     print("\nGMACs: multiply-accumulates of conv/deconv/dense layers for one image (see "
-          "integral_keras/benchmarks/model.py).")
+          "integral_keras/apps/benchmarks/model.py).")
     return 0
 
 

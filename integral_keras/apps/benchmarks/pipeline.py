@@ -21,7 +21,8 @@ import numpy as np
 import tensorflow as tf
 
 from integral_keras.codecs.pose_codec import PoseCodec
-from integral_keras.data import skeletons
+from integral_keras.core import methods
+from integral_keras.core import skeletons
 from integral_keras.data.input_reader import InputReader
 from integral_keras.data.parser import Parser
 from integral_keras.data.synthetic import file_pattern, write_dataset
@@ -63,8 +64,8 @@ def main(argv):
     args = flags.parse_args(argv[1:])
 
     codec = PoseCodec(skeletons.get_skeleton(SKELETON).num_joints, INPUT_SIZE, HEATMAP_SIZE)
-    variants = {f"I1, {backend} warp": ("I1", backend) for backend in WARP_BACKENDS}
-    variants["Istar, opencv warp"] = ("Istar", "opencv")
+    variants = {f"I1, {backend} warp": (methods.I1, backend) for backend in WARP_BACKENDS}
+    variants["Istar, opencv warp"] = (methods.ISTAR, "opencv")
     with tempfile.TemporaryDirectory() as directory:
         write_dataset(directory, num_train=args.num_records, num_val=0, image_size=IMAGE_SIZE, skeleton=SKELETON)
         pattern = file_pattern(directory, "train")

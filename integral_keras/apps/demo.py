@@ -22,7 +22,7 @@ from absl import logging
 import numpy as np
 
 from integral_keras.configs.experiment import load_experiment
-from integral_keras.data import skeletons
+from integral_keras.core import skeletons
 from integral_keras.data.synthetic import generator as synthetic
 from integral_keras.training import precision
 
@@ -361,8 +361,9 @@ def evaluate_export(config, saved_model_path, out_dir: str, name: str) -> Dict:
     and `"curve"`, the torso PCK curve).
     """
     from integral_keras.evaluation import protocols  # pylint: disable=import-outside-toplevel
+    from integral_keras.serving import predict_fns  # pylint: disable=import-outside-toplevel
 
-    return protocols.run_benchmark(config, protocols.saved_model_predict_fn(saved_model_path), output_dir=out_dir,
+    return protocols.run_benchmark(config, predict_fns.saved_model_predict_fn(saved_model_path), output_dir=out_dir,
                                    label=name)
 
 

@@ -21,16 +21,8 @@ import time
 
 import keras
 import tensorflow as tf
-from absl import app, flags
 
 from integral_keras.layers import HeatmapArgmax, IntegralRegression, TwoStepIntegral
-
-FLAGS = flags.FLAGS
-flags.DEFINE_integer("batch_size", 4, "Images per forward pass.")
-flags.DEFINE_integer("repeats", 10, "Timed rounds; the table reports medians.")
-flags.DEFINE_integer("warmup", 2, "Untimed calls of every function before timing.")
-flags.DEFINE_bool("jit_compile", True, "XLA-compile the timed tf.functions.")
-flags.DEFINE_list("cases", ["2d", "3d"], "Which heat-map cases to run: 2d, 3d.")
 
 INPUT_SIZE = 256
 HEATMAP_SIZE = 64
@@ -123,21 +115,23 @@ def format_table(results):
     return "\n".join(lines)
 
 
-def main(argv):
-    FLAGS(argv)
-    unknown = [case for case in FLAGS.cases if case not in CASES]
+def run(cases=("2d", "3d"), batch_size=4, repeats=10, warmup=2, jit_compile=True) -> int:
+    """Times every case of `cases` and prints the table (the flags of `scripts/benchmark.py layers`).
+
+    Raises:
+      ValueError: an unknown case (naming the valid ones).
+    """
+    unknown = [case for case in cases if case not in CASES]
     if unknown:
-        raise app.UsageError(f"--cases: unknown {unknown}; valid: {sorted(CASES)}")
+        raise ValueError(f"--cases: unknown {unknown}; valid: {sorted(CASES)}")
     keras.utils.set_random_seed(0)
     results = {}
-    for case in FLAGS.cases:
+    for case in cases:
         num_joints, depth, _ = CASES[case]
-        results[case] = time_case(
-            num_joints, depth, FLAGS.batch_size, FLAGS.repeats, FLAGS.warmup, FLAGS.jit_compile
-        )
+        results[case] = time_case(num_joints, depth, batch_size, repeats, warmup, jit_compile)
     print(
-        f"batch_size={FLAGS.batch_size} repeats={FLAGS.repeats} warmup={FLAGS.warmup} "
-        f"jit_compile={FLAGS.jit_compile} backend={keras.backend.backend()} "
+        f"batch_size={batch_size} repeats={repeats} warmup={warmup} "
+        f"jit_compile={jit_compile} backend={keras.backend.backend()} "
         f"tensorflow={tf.__version__} keras={keras.__version__}"
     )
     print(format_table(results))

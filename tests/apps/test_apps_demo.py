@@ -1,5 +1,6 @@
-"""demo_lib without training: the floor rows of the results table, precision names, the Strategy 2 data the demo
-writes, the baseline computed once per data set, and the 3D overlay built from a prediction."""
+"""The demo (`apps.demo`) without training: the floor rows of the results table, precision names, the Strategy 2
+data the demo writes, the baseline computed once per data set, the 3D model's warm start from the 2D model, and the
+3D overlay built from a prediction."""
 import dataclasses
 import pathlib
 
@@ -11,7 +12,7 @@ from integral_keras.configs.experiment import load_experiment
 from integral_keras.data import skeletons
 from integral_keras.data.synthetic import generator as synthetic
 from integral_keras.evaluation.baseline import read_labels
-from integral_keras.training import demo_lib
+from integral_keras.apps import demo as demo_lib
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 HEADER_METRICS = ("PCK@0.5", "PCK@0.1", "AUC", "MPJPE mm", "PA-MPJPE mm")

@@ -16,28 +16,17 @@ Usage:
 import statistics
 import time
 
-from absl import app, flags
 import tensorflow as tf
 
 from integral_keras.configs import TrainConfig
 from integral_keras.configs.experiment import load_experiment
+from integral_keras.models import build_pose_model
+from integral_keras.modeling.pose_model import model_name
 from integral_keras.training import precision
 from integral_keras.training.trainer import build_optimizer
 
-FLAGS = flags.FLAGS
-flags.DEFINE_multi_string("config_file", ["configs/demo_2d.yaml"], "Experiment YAML file(s).")
-flags.DEFINE_multi_string("params_override", [], "Dotted overrides applied after the config files.")
-flags.DEFINE_list("precisions", ["none", "bfloat16"], "train.mixed_precision settings to compare; 'none' first.")
-flags.DEFINE_integer("batch_size", None, "Images per step (default: the config's data.batch_size).")
-flags.DEFINE_integer("repeats", 5, "Timed rounds; the table reports medians.")
-flags.DEFINE_integer("steps", 5, "Training steps per setting and round.")
-flags.DEFINE_integer("warmup", 3, "Untimed steps of every setting before timing.")
-
-
 def build_step(model_config, setting):
     """A compiled training step of a fresh model built under `setting`; returns `(step_fn, resolved setting)`."""
-    from integral_keras.models import build_pose_model  # pylint: disable=import-outside-toplevel
-
     with precision.dtype_policy(setting) as resolved:
         model = build_pose_model(model_config)
     optimizer = build_optimizer(TrainConfig(learning_rate=1e-4, mixed_precision=resolved))
@@ -78,24 +67,25 @@ def time_settings(model_config, settings, batch_size, repeats, steps, warmup):
             for setting, values in seconds.items()}
 
 
-def main(argv):
-    FLAGS(argv)
-    config = load_experiment(FLAGS.config_file, FLAGS.params_override)
-    batch_size = FLAGS.batch_size or config.data.batch_size
-    settings = list(FLAGS.precisions)
+def run(config_files=("configs/demo_2d.yaml",), params_override=(), precisions=("none", "bfloat16"),
+        batch_size=None, repeats=5, steps=5, warmup=3) -> int:
+    """Times the experiment's training step under each precision and prints the table (the flags of
+    `scripts/benchmark.py training`; `batch_size` None: the config's `data.batch_size`).
+
+    Raises:
+      ValueError: an unknown precision setting (naming the valid ones).
+    """
+    config = load_experiment(list(config_files), list(params_override))
+    batch_size = batch_size or config.data.batch_size
+    settings = list(precisions)
     for setting in settings:
         if setting not in precision.SETTINGS:
-            raise app.UsageError(f"--precisions: unknown {setting!r}; choose from {list(precision.SETTINGS)}")
-    from integral_keras.modeling.pose_model import model_name  # pylint: disable=import-outside-toplevel
-
+            raise ValueError(f"--precisions: unknown {setting!r}; choose from {list(precision.SETTINGS)}")
     print(f"{model_name(config.model)}, input {config.model.input_hw}, batch {batch_size}; native bfloat16: "
           f"{precision.native_bfloat16() or 'no'}")
-    results = time_settings(config.model, settings, batch_size, FLAGS.repeats, FLAGS.steps, FLAGS.warmup)
+    results = time_settings(config.model, settings, batch_size, repeats, steps, warmup)
     print(f"| mixed_precision | images/s | speed vs {settings[0]} |")
     print("|---|---:|---:|")
     for setting, (rate, speedup) in results.items():
         print(f"| {setting} | {rate:.1f} | {speedup:.2f}x |")
-
-
-if __name__ == "__main__":
-    app.run(main)
+    return 0

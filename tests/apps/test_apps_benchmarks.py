@@ -1,10 +1,10 @@
-"""Tests for integral_keras.benchmarks.model: analytic MAC counts and the CLI."""
+"""Tests for integral_keras.apps.benchmarks (model, training): analytic MAC counts and the CLI."""
 import numpy as np
 import pytest
 
 import keras
 
-from integral_keras.benchmarks import model as model_benchmark
+from integral_keras.apps.benchmarks import model as model_benchmark
 from integral_keras.configs import ConfigError, ModelConfig
 
 
@@ -69,7 +69,7 @@ def test_main_reports_bad_keys(tmp_path, capsys):
 
 
 def test_training_benchmark_compares_precisions_to_float32():
-    from integral_keras.benchmarks import training as training_benchmark
+    from integral_keras.apps.benchmarks import training as training_benchmark
 
     config = ModelConfig.from_dict(dict(backbone="resnet18", method="Istar", num_joints=2, input_size=32,
                                         heatmap_size=4, num_deconv=2, deconv_filters=8))
@@ -82,7 +82,7 @@ def test_training_benchmark_compares_precisions_to_float32():
 
 
 def test_training_benchmark_steps_build_under_their_policy():
-    from integral_keras.benchmarks import training as training_benchmark
+    from integral_keras.apps.benchmarks import training as training_benchmark
 
     config = ModelConfig.from_dict(dict(backbone="resnet18", method="I1", num_joints=2, input_size=64,
                                         heatmap_size=8, num_deconv=2, deconv_filters=8))
