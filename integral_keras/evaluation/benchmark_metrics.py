@@ -22,6 +22,7 @@ import numpy as np
 from absl import logging
 
 from integral_keras.evaluation import coco as coco_eval
+from integral_keras.evaluation import error_split
 from integral_keras.evaluation import h36m as h36m_eval
 from integral_keras.evaluation import mpii as mpii_eval
 from integral_keras.evaluation import pck_metrics
@@ -168,18 +169,27 @@ def h36m_metrics(joints_px, z_mm, meta: Mapping[str, np.ndarray], protocols: Seq
     return metrics
 
 
-def synthetic_metrics(joints_px, z_mm, meta: Mapping[str, np.ndarray], skeleton: str, root_joint: int = 0) -> Dict:
-    """Torso PCK (`torso_pck`) and, with `z_mm` and cameras, MPJPE / PA-MPJPE after back-projection."""
+def synthetic_metrics(joints_px, z_mm, meta: Mapping[str, np.ndarray], skeleton: str, root_joint: int = 0,
+                      with_error_split: bool = False) -> Dict:
+    """Torso PCK (`torso_pck`) and, with `z_mm` and cameras, MPJPE / PA-MPJPE after back-projection.
+
+    `with_error_split` adds `error_split.split_3d_error`'s keys (the same scores with the true 2D or the true depth)
+    for 3D predictions.
+    """
     metrics = pck_metrics.torso_pck(joints_px, meta["keypoints_2d"], np.asarray(meta["visible"]) > 0, skeleton)
     if z_mm is not None:
         usable = (np.asarray(meta["has_3d"]) > 0) & np.all(np.asarray(meta["focal"]) > 0, axis=-1)
         if usable.any():
+            camera = (meta["root_depth"][usable], meta["focal"][usable], meta["principal_point"][usable])
             uvz = np.concatenate([joints_px, np.asarray(z_mm)[..., None]], axis=-1)[usable]
-            pred = h36m_eval.back_project(uvz, meta["root_depth"][usable], meta["focal"][usable],
-                                          meta["principal_point"][usable])
+            pred = h36m_eval.back_project(uvz, *camera)
             gt = np.asarray(meta["keypoints_3d"], np.float64)[usable]
             metrics["MPJPE"] = h36m_eval.mpjpe(pred, gt, root=root_joint)
             metrics["PA-MPJPE"] = h36m_eval.pa_mpjpe(pred, gt)
+            if with_error_split:
+                metrics.update(error_split.split_3d_error(
+                    np.asarray(joints_px)[usable], np.asarray(z_mm)[usable], np.asarray(meta["keypoints_2d"])[usable],
+                    gt, *camera, root_joint=root_joint))
     metrics["num_examples"] = int(np.asarray(joints_px).shape[0])
     return metrics
 
@@ -213,7 +223,7 @@ def _score_h36m(predictions: Predictions, options: BenchmarkOptions) -> Dict:
 
 def _score_synthetic(predictions: Predictions, options: BenchmarkOptions) -> Dict:
     return synthetic_metrics(image_joints(predictions), predictions.depth_mm, predictions.meta, options.skeleton,
-                             options.root_joint)
+                             options.root_joint, with_error_split=True)
 
 
 #: Benchmark name -> its protocol.

@@ -350,6 +350,10 @@ def test_synthetic_metrics_and_outputs(tmp_path):
     metrics = protocols.evaluate_predictions(predictions, "synthetic")
     assert metrics["PCK@0.5"] == 100.0 and metrics["MPJPE"] == pytest.approx(0.0, abs=1e-6)
     assert metrics["PA-MPJPE"] == pytest.approx(0.0, abs=1e-6)
+    # The benchmark adds the error split of a 3D prediction (evaluation.error_split): nothing to split here.
+    assert metrics["MPJPE (true 2D)"] == pytest.approx(0.0, abs=1e-6)
+    assert metrics["MPJPE (true depth)"] == pytest.approx(0.0, abs=1e-6)
+    assert metrics["depth correlation"] == pytest.approx(1.0)
 
     writer = tf.summary.create_file_writer(str(tmp_path / "tb"))
     paths = protocols.write_outputs(metrics, tmp_path / "out", label="oracle", summary_writer=writer, step=3)
