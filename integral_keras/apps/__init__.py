@@ -1,0 +1,1 @@
+"""Applications built on the package: end-to-end studies and tools that combine its public functions."""
