@@ -5,9 +5,9 @@ lower for MPJPE and PA-MPJPE (mm). Every verdict is computed from the metrics al
 
 - `Beats(winner, loser, metrics)`: held when `winner` is better than `loser` on every metric listed;
 - `Weakest(run, others, metrics)`: held when `run` is worse than each of `others` on every metric listed;
-- `GapGrows(better, worse, high, low, metric)`: held when the margin by which `better[i]` beats `worse[i]` at the
-  lowest resolution (`low`) exceeds the margin at the highest (`high`): the first method loses less when the
-  resolution drops.
+- `GapGrows(better, worse, better_low, worse_low, metric)`: held when the margin of `better_low` over `worse_low`
+  (the two methods at the lowest resolution) exceeds the margin of `better` over `worse` (at the highest): the first
+  method loses less than the other when the resolution drops.
 
 A claim whose runs have not all finished (or lack a metric) is `not measured`, never held.
 """
@@ -63,12 +63,33 @@ def _missing(results: Metrics, runs: Sequence[str], metrics: Sequence[str]) -> T
                  if run not in results or results[run].get(metric) is None)
 
 
-def _not_measured(claim: str, missing: Sequence[str]) -> Verdict:
-    return Verdict(claim, NOT_MEASURED, "missing: " + ", ".join(missing))
+class Claim:
+    """Base of the claims: `evaluate` gives `NOT_MEASURED` when a run or metric is missing, else asks `decide`.
+
+    A subclass has a `claim` (the claim in words), `runs()` (the runs it compares) and `decide(results)`.
+    """
+
+    def runs(self) -> Tuple[str, ...]:
+        raise NotImplementedError
+
+    def compared_metrics(self) -> Tuple[str, ...]:
+        return tuple(self.metrics)
+
+    def decide(self, results: Metrics) -> Tuple[bool, str]:
+        """`(held, evidence)` from complete results."""
+        raise NotImplementedError
+
+    def evaluate(self, results: Metrics) -> Verdict:
+        """The verdict of the claim on `results` (run name -> metric -> value)."""
+        missing = _missing(results, self.runs(), self.compared_metrics())
+        if missing:
+            return Verdict(self.claim, NOT_MEASURED, "missing: " + ", ".join(missing))
+        held, evidence = self.decide(results)
+        return Verdict(self.claim, HELD if held else NOT_HELD, evidence)
 
 
 @dataclasses.dataclass(frozen=True)
-class Beats:
+class Beats(Claim):
     """`winner` is better than `loser` on every metric of `metrics`."""
 
     winner: str
@@ -83,19 +104,16 @@ class Beats:
     def runs(self) -> Tuple[str, ...]:
         return (self.winner, self.loser)
 
-    def evaluate(self, results: Metrics) -> Verdict:
-        missing = _missing(results, self.runs(), self.metrics)
-        if missing:
-            return _not_measured(self.claim, missing)
+    def decide(self, results: Metrics) -> Tuple[bool, str]:
         win, lose = results[self.winner], results[self.loser]
         held = all(better(m, win[m], lose[m]) for m in self.metrics)
         evidence = "; ".join(f"{m}: {self.winner} {_value(m, win[m])} vs {self.loser} {_value(m, lose[m])}"
                              for m in self.metrics)
-        return Verdict(self.claim, HELD if held else NOT_HELD, evidence)
+        return held, evidence
 
 
 @dataclasses.dataclass(frozen=True)
-class Weakest:
+class Weakest(Claim):
     """`run` is worse than every run of `others` on every metric of `metrics`."""
 
     run: str
@@ -110,10 +128,7 @@ class Weakest:
     def runs(self) -> Tuple[str, ...]:
         return (self.run,) + tuple(self.others)
 
-    def evaluate(self, results: Metrics) -> Verdict:
-        missing = _missing(results, self.runs(), self.metrics)
-        if missing:
-            return _not_measured(self.claim, missing)
+    def decide(self, results: Metrics) -> Tuple[bool, str]:
         mine = results[self.run]
         held = all(better(m, results[other][m], mine[m]) for other in self.others for m in self.metrics)
         parts = []
@@ -122,11 +137,11 @@ class Weakest:
             # The rival closest to (or past) the run decides the claim: the worst of the others.
             name, value = min(rivals, key=lambda item: margin(m, item[1], mine[m]))
             parts.append(f"{m}: {self.run} {_value(m, mine[m])} vs worst other {name} {_value(m, value)}")
-        return Verdict(self.claim, HELD if held else NOT_HELD, "; ".join(parts))
+        return held, "; ".join(parts)
 
 
 @dataclasses.dataclass(frozen=True)
-class GapGrows:
+class GapGrows(Claim):
     """The margin of `better` over `worse` is larger at the lowest resolution than at the highest.
 
     Attributes:
@@ -153,10 +168,10 @@ class GapGrows:
     def runs(self) -> Tuple[str, ...]:
         return (self.better, self.worse, self.better_low, self.worse_low)
 
-    def evaluate(self, results: Metrics) -> Verdict:
-        missing = _missing(results, self.runs(), (self.metric,))
-        if missing:
-            return _not_measured(self.claim, missing)
+    def compared_metrics(self) -> Tuple[str, ...]:
+        return (self.metric,)
+
+    def decide(self, results: Metrics) -> Tuple[bool, str]:
         m = self.metric
         value = {run: results[run][m] for run in self.runs()}
         high = margin(m, value[self.better], value[self.worse])
@@ -166,7 +181,7 @@ class GapGrows:
                     f"vs {self.worse} {_value(m, value[self.worse])}), {low:+.1f}{unit} at low resolution "
                     f"({self.better_low} {_value(m, value[self.better_low])} vs {self.worse_low} "
                     f"{_value(m, value[self.worse_low])})")
-        return Verdict(self.claim, HELD if low > high else NOT_HELD, evidence)
+        return low > high, evidence
 
 
 def evaluate_claims(claims: Sequence, results: Metrics) -> Tuple[Verdict, ...]:

@@ -50,9 +50,10 @@ def plot_study(study: studies.Study, results: Mapping[str, Mapping[str, float]],
         unit = " (mm, lower is better)" if panel.metric in studies.METRICS_3D else " (%)"
         axis.set_ylabel(panel.metric + unit)
         axis.set_xlabel("input -> heat map" if panel.x == "setting" else panel.x)
+        axis.set_title(study.part(panel.part).title, fontsize=9)
         axis.grid(True, axis="y", alpha=0.3)
         axis.legend(fontsize=8)
-    figure.suptitle(title or f"Study {study.name} (paper Table {study.tables}) on synthetic data")
+    figure.suptitle(title or f"Study {study.name} (paper {study.paper_tables}) on synthetic data")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)

@@ -28,6 +28,7 @@ from integral_keras.apps.reproduction import plots
 from integral_keras.apps.reproduction import studies
 from integral_keras.apps.reproduction import tables
 from integral_keras.configs.experiment import load_experiment
+from integral_keras.data.synthetic import generator as synthetic
 from integral_keras.errors import UserError
 
 TrainFn = Callable[[object, str], Mapping[str, float]]  # (config, model_dir) -> run_experiment's results
@@ -73,12 +74,6 @@ def default_train(config, model_dir: str) -> Mapping[str, float]:
     return run_experiment(config, model_dir, "train_and_eval")
 
 
-def _default_write(*args, **kwargs):
-    from integral_keras.data.synthetic import generator  # pylint: disable=import-outside-toplevel
-
-    return generator.write_dataset(*args, **kwargs)
-
-
 def _default_floor(*args, **kwargs):
     from integral_keras.evaluation import baseline  # pylint: disable=import-outside-toplevel
 
@@ -87,11 +82,6 @@ def _default_floor(*args, **kwargs):
 
 def data_dir(output_dir, name: str) -> str:
     return os.path.join(os.fspath(output_dir), "data", name)
-
-
-def file_pattern(directory: str, split: str) -> str:
-    """Glob of a split's shards written by `write_dataset` (`synthetic.file_pattern`'s layout)."""
-    return os.path.join(directory, f"{split}-*-of-*.tfrecord")
 
 
 def _read_json(path: pathlib.Path):
@@ -123,7 +113,7 @@ def prepare_data(output_dir, name: str, budget: studies.Budget, write_fn: Option
                              f"{budget.name!r}): use another --output_dir for this budget")
         return directory
     started = time.perf_counter()
-    (write_fn or _default_write)(directory, budget.num_train, budget.num_val, image_size=budget.image_size,
+    (write_fn or synthetic.write_dataset)(directory, budget.num_train, budget.num_val, image_size=budget.image_size,
                                  skeleton=spec.skeleton, seed=spec.seed, num_shards=2, with_3d=spec.with_3d)
     _write_json(marker, wanted)
     logging.info("Wrote data set %s (%d train + %d held-out images of %d px, %s skeleton%s) in %.0f s.", name,
@@ -139,8 +129,9 @@ def floor_metrics(output_dir, name: str, floor_fn: Optional[FloorFn] = None) -> 
     path = pathlib.Path(directory, "mean_pose.json")
     if path.is_file():
         return _read_json(path)
-    metrics = (floor_fn or _default_floor)([file_pattern(directory, "train")], [file_pattern(directory, "val")],
-                                           studies.DATA_SETS[name].skeleton, root_joint=0)
+    patterns = {split: [synthetic.file_pattern(directory, split)] for split in synthetic.SPLITS}
+    metrics = (floor_fn or _default_floor)(patterns["train"], patterns["val"], studies.DATA_SETS[name].skeleton,
+                                           root_joint=0)
     floor = {key: float(metrics[key]) for key in METRIC_KEYS if key in metrics}
     _write_json(path, floor)
     logging.info("Mean-pose floor of %s: %s", name, {k: round(v, 1) for k, v in floor.items()})
@@ -152,12 +143,13 @@ def run_config(study: studies.Study, run: studies.RunSpec, budget: studies.Budge
     budget's schedule (`studies.schedule_overrides`), then the run's own overrides."""
     part = study.part(run.part)
     directory = data_dir(output_dir, part.data)
-    overrides = [f"data.train_file_pattern=[{file_pattern(directory, 'train')}]",
-                 f"data.val_file_pattern=[{file_pattern(directory, 'val')}]",
+    overrides = [f"data.train_file_pattern=[{synthetic.file_pattern(directory, 'train')}]",
+                 f"data.val_file_pattern=[{synthetic.file_pattern(directory, 'val')}]",
                  *studies.schedule_overrides(budget.steps(study.small_steps), run.method)]
     if run.mix_2d:
         mix = studies.DATA_SETS[part.mix_2d_data]
-        overrides += [f"data.mix_2d_file_pattern=[{file_pattern(data_dir(output_dir, mix.name), 'train')}]",
+        mix_pattern = synthetic.file_pattern(data_dir(output_dir, mix.name), "train")
+        overrides += [f"data.mix_2d_file_pattern=[{mix_pattern}]",
                       f"data.mix_2d_skeleton={mix.skeleton}"]
     if budget.name == "quick":
         overrides += studies.QUICK_OVERRIDES
@@ -259,22 +251,24 @@ def run_study(name: str, budget: str, output_dir, train_fn: Optional[TrainFn] = 
     sizes = studies.get_budget(budget)
     selected = select_runs(study, run_names)
     started = time.perf_counter()
+    study_dir = pathlib.Path(output_dir, study.name)
+    # Every config is built (validated) and every finished run checked first: a bad setting fails in seconds.
+    configs = {run.name: run_config(study, run, sizes, output_dir) for run in study.runs}
+    finished = {run.name: _finished(study_dir / "runs" / run.name / "metrics.json", run,
+                                    configs[run.name].to_yaml()) for run in study.runs}
     for key in study.data_sets():
         prepare_data(output_dir, key, sizes, write_fn)
     floors = {part.key: floor_metrics(output_dir, part.data, floor_fn) for part in study.parts}
-    configs = {run.name: run_config(study, run, sizes, output_dir) for run in study.runs}  # all validated first
-    study_dir = pathlib.Path(output_dir, study.name)
     results, seconds, trained, skipped = {}, {}, [], []
-    clock = ProgressClock([studies.planned_seconds(configs[run.name]) for run in selected], start=started)
+    clock = ProgressClock([0.0 if finished[run.name] else studies.planned_seconds(configs[run.name])
+                           for run in selected], start=started)
     for index, run in enumerate(selected):
         config = configs[run.name]
         run_dir = study_dir / "runs" / run.name
         config_yaml = config.to_yaml()
-        record = _finished(run_dir / "metrics.json", run, config_yaml)
         label = (f"{study.name}/{run.name} ({', '.join(run.labels.values())}; {config.train.total_steps} steps of "
                  f"{config.data.batch_size})")
-        if record is not None:
-            clock.planned[index] = 0.0
+        if finished[run.name] is not None:
             logging.info("%s: finished before, metrics kept (skipped)", clock.line(index, label))
             skipped.append(run.name)
             continue
@@ -292,7 +286,8 @@ def run_study(name: str, budget: str, output_dir, train_fn: Optional[TrainFn] = 
                      {k: round(v, 1) for k, v in metrics.items()})
         trained.append(run.name)
     for run in study.runs:  # every finished run counts, also those not selected in this call
-        record = _finished(study_dir / "runs" / run.name / "metrics.json", run, configs[run.name].to_yaml())
+        record = finished[run.name] or _finished(study_dir / "runs" / run.name / "metrics.json", run,
+                                                 configs[run.name].to_yaml())
         if record is not None:
             results[run.name] = record["metrics"]
             seconds[run.name] = record["seconds"]

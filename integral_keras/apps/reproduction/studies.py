@@ -198,6 +198,11 @@ class Study:
     small_steps: int
     varies: Tuple[str, ...]
 
+    @property
+    def paper_tables(self) -> str:
+        """`"Table 1"`, `"Tables 2 and 9"`."""
+        return f"Table{'s' if ' and ' in self.tables else ''} {self.tables}"
+
     def part(self, key: str) -> Part:
         return next(part for part in self.parts if part.key == key)
 
@@ -333,15 +338,19 @@ STUDIES = {study.name: study for study in (_methods_study(), _resolution_study()
                                            _backbones_study())}
 
 
+def _lookup(table: Dict, name: str, what: str, plural: str, extra: str = ""):
+    if name not in table:
+        raise ValueError(f"unknown {what} {name!r}; valid {plural}: {', '.join(table)}{extra}")
+    return table[name]
+
+
 def get_study(name: str) -> Study:
     """The study called `name`.
 
     Raises:
       ValueError: an unknown name; the message lists the studies.
     """
-    if name not in STUDIES:
-        raise ValueError(f"unknown study {name!r}; valid studies: {', '.join(STUDIES)} (or 'all')")
-    return STUDIES[name]
+    return _lookup(STUDIES, name, "study", "studies", " (or 'all')")
 
 
 def get_budget(name: str) -> Budget:
@@ -350,9 +359,7 @@ def get_budget(name: str) -> Budget:
     Raises:
       ValueError: an unknown name; the message lists the budgets.
     """
-    if name not in BUDGET_SIZES:
-        raise ValueError(f"unknown budget {name!r}; valid budgets: {', '.join(BUDGET_SIZES)}")
-    return BUDGET_SIZES[name]
+    return _lookup(BUDGET_SIZES, name, "budget", "budgets")
 
 
 def schedule_overrides(steps: int, method: str) -> Tuple[str, ...]:

@@ -82,7 +82,7 @@ def study_markdown(study: studies.Study, budget: str, results: Mapping[str, Mapp
       command: the command that made the results (printed first).
     """
     steps = studies.get_budget(budget).steps(study.small_steps)
-    lines = [f"## Study `{study.name}` (paper Table {study.tables}), budget `{budget}`", ""]
+    lines = [f"## Study `{study.name}` (paper {study.paper_tables}), budget `{budget}`", ""]
     if command:
         lines += ["```", command, "```", ""]
     lines += [study.description, "", f"Every run: {steps} training steps; metrics on the held-out split. The "

@@ -139,9 +139,16 @@ def test_selected_runs_only(study_env):
 
 
 def test_an_output_dir_of_another_budget_is_refused(study_env):
-    study_env.run(FakeTrainer(), run_names=["resnet18_H1"])
+    with pytest.raises(KeyboardInterrupt):  # the data is written, no run finished
+        study_env.run(FakeTrainer(fail_on="resnet18_H1"))
     with pytest.raises(runner.StudyError, match=r"data set 'mpii' written with .*use another --output_dir"):
         study_env.run(FakeTrainer(), budget="full")
+    study_env.run(FakeTrainer(), run_names=["resnet18_H1"])
+    trainer = FakeTrainer()
+    with pytest.raises(runner.StudyError, match=r"run 'resnet18_H1' finished with another configuration \(budget "
+                                                r"'small'\): use another --output_dir"):
+        study_env.run(trainer, budget="full")
+    assert trainer.calls == []
     # A finished run whose configuration changed (here: its recorded config edited) is refused, not reused.
     path = pathlib.Path(study_env.output_dir, STUDY, "runs", "resnet18_H1", "metrics.json")
     record = json.loads(path.read_text())

@@ -68,7 +68,7 @@ def test_study_markdown_has_tables_plot_and_verdicts():
                 claims.Verdict("claim two", claims.NOT_HELD, "a 1 vs b 2"))
     text = tables.study_markdown(study, "small", {}, {"2d": {"PCK@0.1": 9.0}}, verdicts, plot_name="r.png",
                                  command="python scripts/reproduce.py --study=resolution --budget=small")
-    assert "paper Table 2 and 9" in text
+    assert text.startswith("## Study `resolution` (paper Tables 2 and 9), budget `small`")
     assert "python scripts/reproduce.py --study=resolution --budget=small" in text
     assert text.count(f"| {tables.FLOOR_LABEL} |") == 2  # one table per part, each with its floor
     assert "![resolution](r.png)" in text
