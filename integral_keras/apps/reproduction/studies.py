@@ -24,21 +24,24 @@ MPII-skeleton records (`with_3d=False`, seed 1; train and held-out splits), for 
 of Strategy 2; `h36m`, H36M-skeleton records with 3D labels (seed 0), for the 3D runs. Images are 96 px.
 
 Budgets (float32, batch 32; `--budget=small` must finish each study in 60 min on 2 idle CPU cores, data and
-evaluation included). Idle training speeds, img/s (`SPEEDS`): measured on this 2-core machine under load and
-scaled by the demo HourGlass's idle / loaded ratio (77 / 33 img/s, same load): ResNet-18 2D 64 px ~110 (55 loaded),
-ResNet-18 3D 64 px 16 bins ~100, ResNet-50 2D 64 px ~40 (15.4 loaded with a 256-channel head; 64 channels
-here), HourGlass 2D 64 px 77, any 32 px input ~2.2x its 64 px speed. Each run adds ~35 s (model build, tracing,
-the final evaluation of 400 held-out images, checkpoints); data writing ~500 img/s (2 x 4400 images: ~20 s) and
-each floor ~10 s. Small (4000 training / 400 held-out images per set):
-- methods: 8 runs x 1000 steps: 8 x (35 + 32000 / 110) = 8 x 326 s = 43.5 min (+ ~0.5 min data, floor) = 44 min;
-- resolution: 16 runs x 600 steps: 16 x 35 s + 19200 x (4 / 110 + 4 / 240 + 4 / 100 + 4 / 220) = 560 + 2130 s
-  = 45 min (+ 1 min data, floors) = 46 min;
-- strategy: 12 runs x 600 steps: 12 x (35 + 19200 / 100) = 12 x 227 s = 45.4 min (+ 1 min) = 46.5 min (R1 has no
-  deconvolution head and trains faster: a little less);
-- backbones: 6 runs x 800 steps: 6 x 35 + 2 x 25600 x (1 / 110 + 1 / 40 + 1 / 77) = 210 + 2410 s = 43.7 min
-  (+ 0.5 min) = 44 min.
-That leaves ~25 % for a machine slower than the one measured. `full` trains 4x the steps on 3x the data (about
-3 h per study); `quick` is a smoke test (tiny data, 4 steps of 4, small heads: a few minutes per study).
+evaluation included). Speeds (`SPEEDS`) come from the process CPU time per training image, measured on this 2-core
+machine over 27 steps after the warm-up (CPU time, unlike wall time, hardly depends on the other jobs running), as
+the img/s of both cores fully busy: HourGlass 2D 64 px 30.6 ms -> 65 img/s (the demo's float32 run: 61 img/s with
+its evaluations), ResNet-18 (+ 3 deconvolutions of 64 channels) 2D 64 px 16.6 ms -> 121 img/s, 3D 16 bins 18.0 ms
+-> 111, 2D 32 px (2 deconvolutions) 9.2 ms -> 219, 3D 32 px 8 bins 10.0 ms -> 201, ResNet-50 2D 64 px 39.0 ms ->
+51. Each run adds `RUN_OVERHEAD_S` (model build, tracing, the final evaluation of 400 held-out images, checkpoints:
+20-50 CPU s measured); data writing runs at ~500 img/s (2 x 4400 images: ~20 s), each floor ~10 s. Small (4000
+training / 400 held-out images per set):
+- methods: 8 runs x 1100 steps: 8 x (35 + 35200 / 121) s = 8 x 326 s = 43.5 min (+ ~0.5 min data, floor) = 44 min
+  (R1 has no deconvolution head: a little less);
+- resolution: 16 runs x 600 steps: 16 x 35 s + 19200 x 4 x (1/121 + 1/219 + 1/111 + 1/201) s = 560 + 2062 s
+  = 43.7 min (+ ~0.7 min data, floors) = 44.4 min (the stride-8 settings have one deconvolution less: a little
+  less);
+- strategy: 12 runs x 600 steps: 12 x (35 + 19200 / 111) s = 12 x 208 s = 41.6 min (+ ~0.7 min) = 42.3 min;
+- backbones: 6 runs x 850 steps: 2 x (35 + 45 + 45) s + 2 x 27200 x (1/121 + 1/51 + 1/65) s = 250 + 2353 s
+  = 43.4 min (+ ~0.5 min) = 44 min.
+That leaves about a quarter of the hour for a slower machine. `full` trains 4x the steps on 3x the data (about
+3 h per study); `quick` is a smoke test (16 images, 4 steps of 4 per run: 0.5-3 min per run, tracing dominated).
 """
 import dataclasses
 import pathlib
@@ -58,11 +61,12 @@ PRETRAIN_FRACTION = 1.0 / 3.0
 # The step learning-rate schedule of every run: 1e-3, then these values from these fractions of the run.
 LR_DROPS = ((0.75, 3e-4), (0.9, 1e-4))
 #: idle img/s of a run's network for the ETA (see the module docstring): (backbone, input size, 3D) -> img/s.
-SPEEDS = {("resnet18", 64, False): 110.0, ("resnet18", 32, False): 240.0, ("resnet18", 64, True): 100.0,
-          ("resnet18", 32, True): 220.0, ("resnet50", 64, False): 40.0, ("hourglass", 64, False): 77.0}
-RUN_OVERHEAD_S = 35.0
+SPEEDS = {("resnet18", 64, False): 121.0, ("resnet18", 32, False): 219.0, ("resnet18", 64, True): 111.0,
+          ("resnet18", 32, True): 201.0, ("resnet50", 64, False): 51.0, ("hourglass", 64, False): 65.0}
+#: seconds a run adds to its training steps, by backbone (others: `RUN_OVERHEAD_S`).
+RUN_OVERHEADS_S = {"resnet18": 35.0, "resnet50": 45.0, "hourglass": 45.0}
+RUN_OVERHEAD_S = 40.0
 CHECKPOINTS_FROM_STEPS = 100  # shorter runs (--quick) save one checkpoint, at the end
-WRITE_IMAGES_PER_S = 500.0
 # Overrides of every run at the `quick` budget (after the base config and before the run's own overrides).
 QUICK_OVERRIDES = ("data.batch_size=4", "data.eval_batch_size=8", "data.shuffle_buffer=8", "train.log_every_steps=2")
 
@@ -233,7 +237,7 @@ def _methods_study() -> Study:
         parts=(Part("2d", "2D, MPII skeleton, ResNet-18, 64x64 -> 16x16", "methods.yaml", "mpii", METRICS_2D),),
         runs=runs, claims=claims,
         panels=(Panel("2d", "PCK@0.1", "method"), Panel("2d", "AUC", "method")),
-        small_steps=1000, varies=("model.method", "train.heatmap_pretrain_steps"))
+        small_steps=1100, varies=("model.method", "train.heatmap_pretrain_steps"))
 
 
 # (label, input size, heat-map size, deconvolutions, paper's input, paper's heat map) of Tables 2 and 9.
@@ -330,7 +334,7 @@ def _backbones_study() -> Study:
         parts=(Part("2d", "2D, MPII skeleton, 64x64 -> 16x16", "backbones.yaml", "mpii", METRICS_2D),),
         runs=runs, claims=claims,
         panels=(Panel("2d", "PCK@0.1", "backbone", "method"), Panel("2d", "AUC", "backbone", "method")),
-        small_steps=800, varies=("model.backbone", "model.num_deconv", "model.method",
+        small_steps=850, varies=("model.backbone", "model.num_deconv", "model.method",
                                  "train.heatmap_pretrain_steps"))
 
 
@@ -378,12 +382,13 @@ def schedule_overrides(steps: int, method: str) -> Tuple[str, ...]:
 
 
 def planned_seconds(config, speeds: Dict = None) -> float:
-    """Rough idle seconds of one run on 2 CPU cores (for the ETA only; `SPEEDS`, `RUN_OVERHEAD_S`)."""
+    """Rough idle seconds of one run on 2 CPU cores (for the ETA and the budgets; `SPEEDS`, `RUN_OVERHEADS_S`)."""
     speeds = SPEEDS if speeds is None else speeds
     size = config.model.input_hw[0]
     key = (config.model.backbone, 32 if size <= 32 else 64, config.model.depth > 1)
     rate = speeds.get(key, 60.0) * (64.0 / max(size, 64)) ** 2
-    return RUN_OVERHEAD_S + config.train.total_steps * config.data.batch_size / rate
+    overhead = RUN_OVERHEADS_S.get(config.model.backbone, RUN_OVERHEAD_S)
+    return overhead + config.train.total_steps * config.data.batch_size / rate
 
 
 def study_names(selection: str) -> Sequence[str]:

@@ -112,7 +112,7 @@ def test_progress_lines_name_each_run_with_elapsed_and_eta(study_env, caplog):
         study_env.run(FakeTrainer(), run_names=["hourglass_I1"])
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("[run ")]
     assert len(lines) == 7
-    assert re.match(r"^\[run 1/6\] backbones/resnet18_H1 \(resnet18, H1; 800 steps of 32\) "
+    assert re.match(r"^\[run 1/6\] backbones/resnet18_H1 \(resnet18, H1; 850 steps of 32\) "
                     r"elapsed \d+m\d\ds, ETA \d+m\d\ds$", lines[0]), lines[0]
     assert lines[5].startswith("[run 6/6] backbones/hourglass_I1 ")
     assert re.match(r"^\[run 1/1\] backbones/hourglass_I1 .*: finished before, metrics kept \(skipped\)$",
@@ -152,7 +152,7 @@ def test_an_output_dir_of_another_budget_is_refused(study_env):
     # A finished run whose configuration changed (here: its recorded config edited) is refused, not reused.
     path = pathlib.Path(study_env.output_dir, STUDY, "runs", "resnet18_H1", "metrics.json")
     record = json.loads(path.read_text())
-    record["config"] = record["config"].replace("total_steps: 800", "total_steps: 801")
+    record["config"] = record["config"].replace("total_steps: 850", "total_steps: 851")
     path.write_text(json.dumps(record))
     with pytest.raises(runner.StudyError, match=r"run 'resnet18_H1' finished with another configuration"):
         study_env.run(FakeTrainer())

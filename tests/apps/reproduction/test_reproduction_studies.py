@@ -63,7 +63,11 @@ def test_base_config_holds_the_small_schedule_and_says_what_it_scales_down(name)
         text = path.read_text()
         assert text.startswith(f"# Reproduction study `{study.name}`"), path
         assert "scaled-down Table" in text, path
-        assert runner.load_experiment([str(path)]).train.total_steps == study.small_steps, path
+        base = runner.load_experiment([str(path)]).train
+        run = next(run for run in study.runs if run.part == part.key)
+        planned = runner.run_config(study, run, studies.get_budget("small"), "/tmp/out").train
+        for key in ("total_steps", "steps_per_epoch", "lr_boundaries", "lr_values", "checkpoint_every_steps"):
+            assert getattr(base, key) == getattr(planned, key), (path, key)
 
 
 @pytest.mark.parametrize("name", list(studies.STUDIES))
