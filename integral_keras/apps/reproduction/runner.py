@@ -113,6 +113,7 @@ def prepare_data(output_dir, name: str, budget: studies.Budget, write_fn: Option
                              f"{budget.name!r}): use another --output_dir for this budget")
         return directory
     started = time.perf_counter()
+    pathlib.Path(directory, "mean_pose.json").unlink(missing_ok=True)  # a floor of an interrupted earlier write
     (write_fn or synthetic.write_dataset)(directory, budget.num_train, budget.num_val, image_size=budget.image_size,
                                  skeleton=spec.skeleton, seed=spec.seed, num_shards=2, with_3d=spec.with_3d)
     _write_json(marker, wanted)
