@@ -40,7 +40,8 @@ training / 400 held-out images per set):
 - strategy: 12 runs x 600 steps: 12 x (35 + 19200 / 111) s = 12 x 208 s = 41.6 min (+ ~0.7 min) = 42.3 min;
 - backbones: 6 runs x 850 steps: 2 x (35 + 45 + 45) s + 2 x 27200 x (1/121 + 1/51 + 1/65) s = 250 + 2353 s
   = 43.4 min (+ ~0.5 min) = 44 min.
-That leaves about a quarter of the hour for a slower machine. `full` trains 4x the steps on 3x the data (about
+These speeds assume both cores fully busy (the demo's HourGlass reached 94 % of its bound): expect 45-48 min per
+study on an idle machine, 12-15 min of the hour left for a slower one. `full` trains 4x the steps on 3x the data (about
 3 h per study); `quick` is a smoke test (16 images, 4 steps of 4 per run: 0.5-3 min per run, tracing dominated).
 """
 import dataclasses
