@@ -5,6 +5,8 @@ import: the test reads every `import` / `from ... import` statement of the modul
 """
 import ast
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -92,3 +94,17 @@ def test_the_rule_sees_function_local_imports(tmp_path):
     path = tmp_path / "probe.py"
     path.write_text("def f():\n    from integral_keras.training import runner\n    import integral_keras.apps.demo\n")
     assert list(_imported_packages(str(path), "integral_keras.configs.probe")) == [("training", 2), ("apps", 3)]
+
+
+def test_importing_the_library_defines_no_command_line_flags():
+    """Flags live in `scripts/` (and `configs.cli.run`, which a binary calls): importing every module of the package
+    registers none with absl."""
+    probe = ("import importlib, pkgutil, integral_keras\n"
+             "from absl import flags\n"
+             "for info in pkgutil.walk_packages(integral_keras.__path__, 'integral_keras.'):\n"
+             "    importlib.import_module(info.name)\n"
+             "print(sorted(m for m in flags.FLAGS.flags_by_module_dict() if m.startswith('integral_keras')))\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=600,
+                            cwd=str(ROOT))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"

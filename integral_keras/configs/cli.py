@@ -21,8 +21,13 @@ USAGE_EXIT_CODE = 2
 # UserError: an input that cannot be used (`InputError`: an undecodable image) or TF Serving's refusal (ServingError).
 USER_ERRORS = (ConfigError, FileNotFoundError, UserError)
 
-flags.DEFINE_bool("verbose", False, "Show the full traceback of a configuration or missing-file error instead of "
-                                    "one line.")
+VERBOSE_HELP = "Show the full traceback of a configuration or missing-file error instead of one line."
+
+
+def define_flags() -> None:
+    """Defines `--verbose` (once): called by `run`, so only a binary that runs has the flag, not a library import."""
+    if "verbose" not in flags.FLAGS:
+        flags.DEFINE_bool("verbose", False, VERBOSE_HELP)
 
 
 def guarded(main):
@@ -32,7 +37,7 @@ def guarded(main):
         try:
             result = main(argv)
         except USER_ERRORS as error:
-            if flags.FLAGS.verbose or getattr(flags.FLAGS, "pdb_post_mortem", False):
+            if getattr(flags.FLAGS, "verbose", False) or getattr(flags.FLAGS, "pdb_post_mortem", False):
                 raise
             program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "integral_keras"
             kind = ("config error" if isinstance(error, ConfigError) else "file not found"
@@ -74,4 +79,5 @@ def _exit_without_waiting_for_releases(result) -> None:
 def run(main):
     """`absl.app.run(guarded(main))`, with TensorFlow's known-harmless lines silenced (`console.filter_known_noise`)."""
     console.filter_known_noise()
+    define_flags()
     app.run(guarded(main))
