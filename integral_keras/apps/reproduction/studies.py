@@ -49,6 +49,8 @@ import pathlib
 from typing import Dict, Optional, Sequence, Tuple
 
 from integral_keras.apps.reproduction import claims as claims_lib
+from integral_keras.core import methods as method_table
+from integral_keras.core.methods import H1, H2, I1, I2, I3, ISTAR, R1
 
 #: `configs/reproduction/` and `configs/paper/` of this checkout.
 CONFIG_DIR = pathlib.Path(__file__).resolve().parents[3] / "configs" / "reproduction"
@@ -56,7 +58,7 @@ PAPER_DIR = pathlib.Path(__file__).resolve().parents[3] / "configs" / "paper"
 BUDGETS = ("quick", "small", "full")
 METRICS_2D = ("PCK@0.5", "PCK@0.1", "AUC")
 METRICS_3D = ("MPJPE", "PA-MPJPE")
-INTEGRAL_WITH_PRETRAIN = ("I1", "I2", "I3")  # the methods that train with the heat-map loss first
+INTEGRAL_WITH_PRETRAIN = (I1, I2, I3)  # the methods that train with the heat-map loss first
 # The first third of the steps: the paper configs' 45 of 140 epochs.
 PRETRAIN_FRACTION = 1.0 / 3.0
 # The step learning-rate schedule of every run: 1e-3, then these values from these fractions of the run.
@@ -221,16 +223,16 @@ class Study:
 
 def _strategy2_overrides(method: str) -> Tuple[str, ...]:
     """Strategy 2's model change: the integral methods use the two-step integral (Sec. 5.3)."""
-    return ("model.integral=two_step",) if method not in ("R1", "H1", "H2", "H3") else ()
+    return ("model.integral=two_step",) if method_table.is_integral(method) else ()
 
 
 def _methods_study() -> Study:
-    methods = ("R1", "H1", "H2", "H3", "I1", "I2", "I3", "Istar")
+    methods = method_table.METHODS  # R1, H1, H2, H3, I1, I2, I3, Istar
     runs = tuple(RunSpec(m, "2d", m, {"method": m}, (f"model.method={m}",), f"table1_mpii_r50_{m}")
                  for m in methods)
     key = ("PCK@0.1", "AUC")
     claims = tuple(claims_lib.Beats(f"I{i}", f"H{i}", key) for i in (1, 2, 3))
-    claims += (claims_lib.Weakest("R1", tuple(m for m in methods if m != "R1"), key),)
+    claims += (claims_lib.Weakest(R1, tuple(m for m in methods if m != R1), key),)
     return Study(
         name="methods", tables="1",
         description="Table 1: every method with the same network (ResNet-18 + 3 deconvolutions, 64x64 crops, "
@@ -248,7 +250,7 @@ RESOLUTIONS = (("(a)", 64, 16, 3, 256, 64), ("(b)", 64, 8, 2, 256, 32), ("(c)", 
 
 def _resolution_study() -> Study:
     runs = []
-    for part, methods, table in (("2d", ("H1", "I1"), "table2_mpii_r50"), ("3d", ("H2", "I2"), "table9_h36m_r50")):
+    for part, methods, table in (("2d", (H1, I1), "table2_mpii_r50"), ("3d", (H2, I2), "table9_h36m_r50")):
         for label, size, hm, deconv, paper_in, paper_hm in RESOLUTIONS:
             setting = f"{label} {size}->{hm}"
             for method in methods:
@@ -262,16 +264,16 @@ def _resolution_study() -> Study:
                                     f"{table}_in{paper_in}_hm{paper_hm}_{method}", mix_2d=part == "3d"))
     names = {(r.method, r.labels["setting"][:3]): r.name for r in runs}
     claims = (
-        claims_lib.GapGrows(names["I1", "(a)"], names["H1", "(a)"], names["I1", "(d)"], names["H1", "(d)"],
+        claims_lib.GapGrows(names[I1, "(a)"], names[H1, "(a)"], names[I1, "(d)"], names[H1, "(d)"],
                             "PCK@0.1", text="2D: I1's margin over H1 grows as the resolution drops from (a) to (d)"),
-        claims_lib.GapGrows(names["I2", "(a)"], names["H2", "(a)"], names["I2", "(d)"], names["H2", "(d)"],
+        claims_lib.GapGrows(names[I2, "(a)"], names[H2, "(a)"], names[I2, "(d)"], names[H2, "(d)"],
                             "MPJPE", text="3D: I2's margin over H2 grows as the resolution drops from (a) to (d)"),
     )
     for label, *_ in RESOLUTIONS:
-        claims += (claims_lib.Beats(names["I1", label], names["H1", label], ("PCK@0.1",),
+        claims += (claims_lib.Beats(names[I1, label], names[H1, label], ("PCK@0.1",),
                                     text=f"2D {label}: I1 beats H1 on PCK@0.1"),)
     for label, *_ in RESOLUTIONS:
-        claims += (claims_lib.Beats(names["I2", label], names["H2", label], ("MPJPE",),
+        claims += (claims_lib.Beats(names[I2, label], names[H2, label], ("MPJPE",),
                                     text=f"3D {label}: I2 beats H2 on MPJPE"),)
     return Study(
         name="resolution", tables="2 and 9",
@@ -290,7 +292,7 @@ def _resolution_study() -> Study:
 
 
 def _strategy_study() -> Study:
-    methods = ("R1", "H1", "H2", "Istar", "I1", "I2")
+    methods = (R1, H1, H2, ISTAR, I1, I2)
     runs = []
     for strategy in (1, 2):
         for method in methods:
@@ -324,7 +326,7 @@ BACKBONES = (("resnet18", ("model.backbone=resnet18",), "table3_mpii_r18"),
 def _backbones_study() -> Study:
     runs = tuple(RunSpec(f"{name}_{m}", "2d", m, {"backbone": name, "method": m}, (*overrides, f"model.method={m}"),
                          f"{paper}_{m}")
-                 for name, overrides, paper in BACKBONES for m in ("H1", "I1"))
+                 for name, overrides, paper in BACKBONES for m in (H1, I1))
     claims = tuple(claims_lib.Beats(f"{name}_I1", f"{name}_H1", ("PCK@0.1", "AUC"),
                                     text=f"{name}: I1 beats H1 on PCK@0.1 and AUC") for name, *_ in BACKBONES)
     return Study(
