@@ -32,6 +32,11 @@ FIGURE_NAMES = ("demo_overlays_2d.png", "demo_overlays_3d.png", "demo_pck_curves
 METRIC_COLUMNS = ("PCK@0.5", "PCK@0.1", "AUC", "MPJPE", "PA-MPJPE")
 # The 2D-only Strategy 2 set is drawn with this seed offset, so its people differ from the main set's.
 MIX_2D_SEED_OFFSET = 1000
+# The ETA's plan of a training stage: set-up (tracing, first evaluation) plus images at this rate, which the demo's
+# HourGlass reaches on 2 idle cores with AVX-512 in float32 (docs/demo.md); `speed_note` warns at SLOW_FACTOR x.
+PLANNED_SETUP_SECONDS = 30.0
+PLANNED_IMAGES_PER_SECOND = 75.0
+SLOW_FACTOR = 1.25
 # Overlays per model on the README's contact sheets.
 SHEET_OVERLAYS = 2
 # Skeleton of the demo's main synthetic set (2D and 3D labels).
@@ -424,9 +429,29 @@ def copy_figures(work_dir: str, destination: str) -> List[str]:
 
 
 def _planned_seconds(config, num_val: int) -> List[float]:
-    """Rough seconds of the train, export and check stages of one config on 2 CPU cores (for the ETA only)."""
+    """Rough seconds of the train, export and check stages of one config on 2 CPU cores (the ETA's plan)."""
     images = config.train.total_steps * config.data.batch_size
-    return [30.0 + images / 75.0, 20.0, 12.0 + num_val / 60.0]
+    return [PLANNED_SETUP_SECONDS + images / PLANNED_IMAGES_PER_SECOND, 20.0, 12.0 + num_val / 60.0]
+
+
+def speed_note(name: str, images: int, seconds: float) -> Optional[str]:
+    """A warning when a model trained clearly slower than the demo's plan (`PLANNED_IMAGES_PER_SECOND`), else None.
+
+    The demo shortens nothing on a slow machine; it says how much slower it is, with the measured rate.
+
+    Args:
+      name: the model.
+      images: images trained (steps x batch).
+      seconds: the training stage's wall time (tracing and evaluations included, as planned).
+    """
+    planned = PLANNED_SETUP_SECONDS + images / PLANNED_IMAGES_PER_SECOND
+    if seconds <= SLOW_FACTOR * planned:
+        return None
+    return (f"{name} trained at {images / seconds:.1f} img/s (evaluations included): {seconds / planned:.1f}x the "
+            f"{planned:.0f} s planned for this stage (the plan assumes about {PLANNED_IMAGES_PER_SECOND:.0f} img/s: "
+            "2 idle cores with AVX-512, float32). The demo runs every step anyway; expect the rest to take "
+            "proportionally longer (another load on the machine, or a CPU without AVX-512, e.g. AVX2 only: "
+            "docs/demo.md).")
 
 
 def run_demo(settings: DemoSettings, mean_pose_metrics: Optional[Callable[..., Dict[str, float]]] = None
@@ -492,6 +517,9 @@ def run_demo(settings: DemoSettings, mean_pose_metrics: Optional[Callable[..., D
         images = config.train.total_steps * config.data.batch_size
         logging.info("%s trained in %.0f s (%.1f img/s incl. evaluations): %s", name, seconds, images / seconds,
                      {k: round(v, 2) for k, v in metrics.items() if k.startswith("eval/")})
+        note = speed_note(name, images, seconds)
+        if note:
+            logging.warning("%s", note)
         clock.next(f"({name}: SavedModel + TFLite {', '.join(settings.quantizations)})")
         _, _, paths = export_model(config, model_dir, settings.export_dir, name, settings.quantizations)
         clock.next()

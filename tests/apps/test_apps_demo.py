@@ -198,3 +198,12 @@ def test_summary_figures_sheet_each_dimension_and_plot_every_model(tmp_path):
     one_run = cv2.imread(demo_lib.summary_figures([], {}, {"a2d": losses}, str(tmp_path / "one"))[
         "demo_loss_curves.png"])
     assert two_runs.shape[1] > 1.5 * one_run.shape[1]  # one panel per model
+
+
+def test_a_slow_training_stage_is_reported_with_its_measured_rate():
+    images = 900 * 32  # the 2D model: planned 30 s + 28800 / 75 img/s = 414 s
+    assert demo_lib.speed_note("m2d", images, 414.0) is None
+    assert demo_lib.speed_note("m2d", images, 1.25 * 414.0) is None  # within the plan's margin
+    note = demo_lib.speed_note("m2d", images, 618.0)  # the AVX2 run of docs/demo.md
+    assert note.startswith("m2d trained at 46.6 img/s (evaluations included): 1.5x the 414 s planned")
+    assert "75 img/s" in note
