@@ -10,11 +10,13 @@ Every experiment of `configs/paper/` states the table row of Sun et al., *Integr
       - metric: MPJPE            # one of METRICS
         protocol: h36m_p2        # one of PROTOCOLS
         value: null              # the paper's number, or null while it is not transcribed
-        status: not_transcribed  # "transcribed" exactly when value is set
+        status: not_transcribed  # "transcribed" / "quoted" exactly when value is set
         note: "..."              # where the value comes from, or why it is missing
 
-A value is transcribed only from the paper's text; one that could not be read stays `null` with status
-`not_transcribed` (never a guess). `configs/paper/README.md` is generated from these blocks by
+A value is `transcribed` only from the paper's text. A value taken from a quotation of the paper (issue 13
+quotes five numbers) is `quoted`: it is used everywhere a transcribed one is, and marked `(quoted)` wherever it is
+shown, until someone checks it against the paper's tables and makes it `transcribed`. A number that could not be
+read stays `null` with status `not_transcribed` (never a guess). `configs/paper/README.md` is generated from these blocks by
 `render_readme` (`python scripts/make_paper_readme.py`; a test checks that the file agrees), and
 `scripts/evaluate.py --compare_paper` prints the evaluated metrics next to them
 (`evaluation.paper_comparison.compare_with_paper`).
@@ -43,7 +45,9 @@ METRIC_PROTOCOLS = {
     "PCKh@0.5": ("mpii_val", "mpii_test"), "PCKh@0.1": ("mpii_val", "mpii_test"), "AUC": ("mpii_val", "mpii_test"),
     "AP": ("coco_val2017", "coco_test-dev"), "MPJPE": ("h36m_p1", "h36m_p2"), "PA-MPJPE": ("h36m_p1", "h36m_p2"),
 }
-STATUSES = ("transcribed", "not_transcribed")
+STATUSES = ("transcribed", "quoted", "not_transcribed")
+#: the cell marker of a `quoted` value (from a quotation of the paper, not yet checked against its tables).
+QUOTED_MARK = " (quoted)"
 _TABLE = re.compile(r"^(\d{1,2})(\([A-Z]\))?$")
 
 
@@ -55,7 +59,8 @@ class PaperResult(Config):
       metric: one of `METRICS`.
       protocol: one of `PROTOCOLS` (which split / protocol the number is on).
       value: the paper's number in the metric's unit; None while not transcribed.
-      status: `transcribed` (value set, read from the paper's text) or `not_transcribed` (value None).
+      status: `transcribed` (value set, read from the paper's text), `quoted` (value set, from a quotation of the
+        paper that `note` names, not yet checked against its tables) or `not_transcribed` (value None).
       note: the source of the value, or why it is missing.
     """
 
@@ -75,8 +80,8 @@ class PaperResult(Config):
         self._check_choice("protocol", list(METRIC_PROTOCOLS[self.metric]))
         self._check_choice("status", STATUSES)
         if (self.value is None) != (self.status == "not_transcribed"):
-            raise ConfigError("value", f"{self.value!r} with status {self.status!r}: a transcribed result needs its "
-                                       f"value, a not_transcribed one has value null")
+            raise ConfigError("value", f"{self.value!r} with status {self.status!r}: a transcribed or quoted result "
+                                       f"needs its value, a not_transcribed one has value null")
         if self.value is not None:
             high = 100.0 if self.unit == "%" else 1000.0
             if not 0.0 < self.value <= high:
@@ -84,11 +89,16 @@ class PaperResult(Config):
                                            f"(0, {high:g}] {self.unit}")
 
     def formatted(self) -> str:
-        """`"52.7 mm MPJPE (h36m_p2)"`, or `"MPJPE (h36m_p2): not transcribed"`."""
+        """`"52.7 mm MPJPE (h36m_p2)"`, `"... (h36m_p2) (quoted)"`, or `"MPJPE (h36m_p2): not transcribed"`."""
         if self.value is None:
             return f"{self.metric} ({self.protocol}): not transcribed"
         unit = " mm" if self.unit == "mm" else ""
-        return f"{self.value:g}{unit} {self.metric} ({self.protocol})"
+        return f"{self.value:g}{unit} {self.metric} ({self.protocol}){self.mark}"
+
+    @property
+    def mark(self) -> str:
+        """`QUOTED_MARK` for a quoted value, else empty: appended wherever the value is shown."""
+        return QUOTED_MARK if self.status == "quoted" else ""
 
 
 @dataclasses.dataclass
@@ -167,7 +177,8 @@ it as far as the paper (Sections 4-5) and the authors' code (`JimmySuen/integral
 files) say; the remaining differences are listed below with their reasons. Each file's header gives the evidence
 for its settings and the train / evaluate commands; its `paper:` block (`integral_keras.configs.paper_numbers`)
 carries the table, the row and the number(s) the paper reports for it. A number that has not been transcribed
-from the paper's text is `null` with `status: not_transcribed`, never a guess.
+from the paper's text is `null` with `status: not_transcribed`, never a guess; the five numbers issue 13 quotes
+from the paper are entered with `status: quoted` and shown with `(quoted)` until checked against its tables.
 
 Run them once the TFRecords exist (no downloads; set `model.pretrained` to a local ImageNet weights file):
 
@@ -207,10 +218,12 @@ DIFFERENCES = """\
 ## Remaining differences from the paper, and why
 
 1. **Reported numbers not transcribed.** The copies of the paper's text reachable when these blocks were written
-   showed only its opening sections, not the tables of Section 5, so every value is `null` / `not_transcribed`,
-   with a note (where issue 13 quotes a number for the row, the note says so; it is not entered as the value).
-   Fill them in from the paper's tables: the README, the headers' `Reported:` lines (regenerate) and
-   `--compare_paper` need no other change; `status: transcribed` is refused without a value and vice versa.
+   showed only its opening sections, not the tables of Section 5, so most values are `null` / `not_transcribed`,
+   with a note. The numbers issue 13 quotes from the paper are entered with `status: quoted` (Table 1 H1 and
+   Table 2 (b) H1: 86.8 / 17.2 / 52.9; Table 7 Strategy 2 I1: 52.7 mm; Table 10 (B) I*: 49.6 mm; Table 11
+   two-stage I1: 64.1 mm) and shown as `(quoted)`. Fill the rest in from the paper's tables (and make a checked
+   quoted value `transcribed`): the README, the headers' `Reported:` lines (regenerate) and `--compare_paper`
+   need no other change; a transcribed or quoted status is refused without a value and vice versa.
 2. **Epoch counts.** The paper gives the optimiser (Adam, base learning rate 1e-3, dropped to 1e-5) but not
    every run's length. MPII / COCO runs train 140 epochs with drops at 90 and 120 (the I-methods: heat-map
    pre-training for the first 45); Human3.6M runs follow the authors' experiment files: 300 epochs with drops at

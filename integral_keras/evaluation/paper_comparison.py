@@ -16,7 +16,8 @@ EVALUATED_KEYS = {
 
 
 def compare_with_paper(reference, metrics: Mapping) -> List[Dict]:
-    """Rows `{metric, protocol, evaluated, paper, difference}` for each of the paper's numbers of a row.
+    """Rows `{metric, protocol, unit, evaluated, paper, paper_status, paper_mark, difference}`, one per number the
+    paper reports for a row (`paper_mark` is `" (quoted)"` for a quoted value, else empty).
 
     Args:
       reference: the config's `paper` block (a `PaperReference`).
@@ -34,7 +35,8 @@ def compare_with_paper(reference, metrics: Mapping) -> List[Dict]:
         evaluated = flat.get(key) if key else None
         difference = None if evaluated is None or result.value is None else evaluated - result.value
         rows.append({"metric": result.metric, "protocol": result.protocol, "unit": result.unit,
-                     "evaluated": evaluated, "paper": result.value, "difference": difference})
+                     "evaluated": evaluated, "paper": result.value, "paper_status": result.status,
+                     "paper_mark": result.mark, "difference": difference})
     return rows
 
 
@@ -47,7 +49,7 @@ def comparison_table(reference, metrics: Mapping, label: str = "this run") -> st
     lines = [f"Paper: Table {reference.table}, row {reference.row}", "",
              f"| Metric | Protocol | {label} | Paper | Difference |", "|---|---|---|---|---|"]
     for row in compare_with_paper(reference, metrics):
-        paper = cell(row["paper"]) if row["paper"] is not None else "not transcribed"
+        paper = cell(row["paper"]) + row["paper_mark"] if row["paper"] is not None else "not transcribed"
         lines.append(f"| {row['metric']} ({row['unit']}) | {row['protocol']} | {cell(row['evaluated'])} | {paper} | "
                      f"{cell(row['difference'])} |")
     return "\n".join(lines) + "\n"

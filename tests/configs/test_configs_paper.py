@@ -155,19 +155,55 @@ def test_transcribing_a_value_flows_into_the_header_and_the_readme(tmp_path):
     ({"metric": "PCK"}, "paper.results[0].metric"),
     ({"protocol": "h36m_p2"}, "paper.results[0].protocol"),
     ({"status": "transcribed"}, "paper.results[0].value"),
+    ({"status": "quoted"}, "paper.results[0].value"),
+    ({"status": "checked"}, "paper.results[0].status"),
     ({"value": 52.7}, "paper.results[0].value"),
     ({"value": 250.0, "status": "transcribed"}, "paper.results[0].value"),
     ({"colour": "red"}, "paper.results[0].colour"),
 ])
 def test_a_bad_paper_block_names_the_file_and_the_key(tmp_path, change, key):
-    with open(os.path.join(PAPER_DIR, "table1_mpii_r50_H1.yaml"), encoding="utf-8") as f:
+    with open(os.path.join(PAPER_DIR, "table1_mpii_r50_H2.yaml"), encoding="utf-8") as f:  # value null
         content = yaml.safe_load(f)
+    assert content["paper"]["results"][0]["value"] is None
     content["paper"]["results"][0].update(change)
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(content), encoding="utf-8")
     with pytest.raises(ConfigError) as error:
         paper_numbers.load_paper_experiment(str(path))
     assert error.value.key == key and str(path) in str(error.value)
+
+
+# The five numbers issue 13 quotes from the paper, at the rows it names: (config, metric, value).
+ISSUE_13_QUOTES = [
+    ("table1_mpii_r50_H1", "PCKh@0.5", 86.8), ("table1_mpii_r50_H1", "PCKh@0.1", 17.2),
+    ("table1_mpii_r50_H1", "AUC", 52.9),
+    ("table2_mpii_r50_in256_hm32_H1", "PCKh@0.5", 86.8), ("table2_mpii_r50_in256_hm32_H1", "PCKh@0.1", 17.2),
+    ("table2_mpii_r50_in256_hm32_H1", "AUC", 52.9),
+    ("table7_h36m_r50_strategy2_I1", "MPJPE", 52.7), ("table10_h36m_r50_protocol2_Istar", "MPJPE", 49.6),
+    ("table11_h36m_hourglass2_depths1-64_I1", "MPJPE", 64.1),
+]
+
+
+def test_the_numbers_quoted_by_issue_13_are_entered_as_quoted_and_nothing_else_has_a_value():
+    quoted = {}
+    for name in NAMES:
+        for result in _config(name).paper.results:
+            if result.value is not None:
+                quoted[(name, result.metric)] = (result.value, result.status)
+    assert quoted == {(name, metric): (value, "quoted") for name, metric, value in ISSUE_13_QUOTES}
+    result = _config("table7_h36m_r50_strategy2_I1").paper.results[0]
+    assert result.formatted() == "52.7 mm MPJPE (h36m_p2) (quoted)"
+    assert "issue 13" in result.note
+
+
+def test_a_quoted_value_is_compared_with_the_evaluation_and_marked():
+    reference = paper_numbers.PaperReference.from_dict({"table": "7", "row": "Strategy 2, I1", "results": [
+        {"metric": "MPJPE", "protocol": "h36m_p2", "value": 52.7, "status": "quoted", "note": "test"}]})
+    rows = paper_comparison.compare_with_paper(reference, {"protocol2": {"mean": 60.0}})
+    assert rows[0]["paper"] == 52.7 and rows[0]["paper_status"] == "quoted"
+    assert rows[0]["difference"] == pytest.approx(7.3)
+    table = paper_comparison.comparison_table(reference, {"protocol2": {"mean": 60.0}}, label="run")
+    assert "| MPJPE (mm) | h36m_p2 | 60.0 | 52.7 (quoted) | 7.3 |" in table
 
 
 def test_a_transcribed_value_is_compared_with_the_evaluation():

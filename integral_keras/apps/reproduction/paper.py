@@ -1,7 +1,7 @@
 """The paper's numbers for a study's rows, read from the `paper:` blocks of `configs/paper/`.
 
 Nothing here is a number of its own: a value comes from `integral_keras.configs.paper_numbers` (transcribed from
-the paper's text) or the cell says `NOT_TRANSCRIBED`; a metric the paper does not report for that row is `NONE`.
+the paper's text, or quoted and marked so) or the cell says `NOT_TRANSCRIBED`; a metric the paper does not report for that row is `NONE`.
 """
 import os
 from typing import Dict, Optional, Tuple
@@ -30,7 +30,7 @@ def paper_cells(reference: Optional[paper_numbers.PaperReference], metrics: Tupl
     """Cell text of the paper's number for each of `metrics` (keys of `PAPER_METRIC`).
 
     Returns:
-      metric -> `"86.8"` (transcribed), `NOT_TRANSCRIBED`, or `NONE` (no reference, or the paper reports no such
+      metric -> `"86.8"` (transcribed), `"86.8 (quoted)"` (quoted), `NOT_TRANSCRIBED`, or `NONE` (no reference, or the paper reports no such
       number for the row: e.g. Table 7 gives MPJPE only).
     """
     cells = {}
@@ -44,7 +44,7 @@ def paper_cells(reference: Optional[paper_numbers.PaperReference], metrics: Tupl
         elif result.value is None:
             cells[metric] = NOT_TRANSCRIBED
         else:
-            cells[metric] = f"{result.value:g}"
+            cells[metric] = f"{result.value:g}{result.mark}"
     return cells
 
 

@@ -44,7 +44,7 @@ def test_3d_table_reports_millimetres_and_the_papers_mpjpe_only_where_it_has_one
     row = _cells(next(r for r in rows if r.startswith("| s2_I1 ")))
     assert row[names.index("MPJPE mm")] == "250.0"
     # Table 7 reports MPJPE (Protocol 2) only: its PA-MPJPE cell says the paper has no such number.
-    assert row[names.index("paper MPJPE")] == paper.NOT_TRANSCRIBED
+    assert row[names.index("paper MPJPE")] == "52.7 (quoted)"  # issue 13's quotation (configs/paper)
     assert row[names.index("paper PA-MPJPE")] == paper.NONE
     assert row[names.index("paper row")] == "Table 7, Strategy 2, I1"
     floor = _cells(rows[-1])
@@ -54,10 +54,11 @@ def test_3d_table_reports_millimetres_and_the_papers_mpjpe_only_where_it_has_one
 def test_a_transcribed_paper_number_is_printed():
     reference = paper_numbers.PaperReference(table="1", row="H1", results=(
         paper_numbers.PaperResult("PCKh@0.5", "mpii_val", 86.8, "transcribed", "test"),
-        paper_numbers.PaperResult("PCKh@0.1", "mpii_val", None, "not_transcribed", "test")))
+        paper_numbers.PaperResult("PCKh@0.1", "mpii_val", None, "not_transcribed", "test"),
+        paper_numbers.PaperResult("AUC", "mpii_val", 52.9, "quoted", "test")))
     reference.validate()
-    assert paper.paper_cells(reference, ("PCK@0.5", "PCK@0.1", "AUC")) == {
-        "PCK@0.5": "86.8", "PCK@0.1": paper.NOT_TRANSCRIBED, "AUC": paper.NONE}
+    assert paper.paper_cells(reference, ("PCK@0.5", "PCK@0.1", "AUC", "MPJPE")) == {
+        "PCK@0.5": "86.8", "PCK@0.1": paper.NOT_TRANSCRIBED, "AUC": "52.9 (quoted)", "MPJPE": paper.NONE}
     assert paper.paper_cells(None, ("MPJPE",)) == {"MPJPE": paper.NONE}
     assert paper.paper_reference("no_such_config", studies.PAPER_DIR) is None
 
