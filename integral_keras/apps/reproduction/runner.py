@@ -49,7 +49,8 @@ class StudyOutcome:
       study: the study.
       budget: the budget's name.
       results: run name -> metrics (percent / mm) of every finished run.
-      seconds: run name -> wall-clock seconds of its training and evaluation (as recorded when it finished).
+      seconds: run name -> wall-clock seconds of its training and evaluation (as recorded when it finished), or
+        None for a run resumed from a checkpoint (its recorded time covers only the part after resuming).
       floors: part key -> the mean-pose metrics of its data.
       verdicts: one per claim of the study.
       trained: runs trained (or resumed) in this call; skipped: runs finished before it.
@@ -59,7 +60,7 @@ class StudyOutcome:
     study: studies.Study
     budget: str
     results: Dict[str, Dict[str, float]]
-    seconds: Dict[str, float]
+    seconds: Dict[str, Optional[float]]
     floors: Dict[str, Dict[str, float]]
     verdicts: Tuple[claims_lib.Verdict, ...]
     trained: List[str]
@@ -275,13 +276,14 @@ def run_study(name: str, budget: str, output_dir, train_fn: Optional[TrainFn] = 
             continue
         logging.info("%s", clock.line(index, label))
         _check_model_dir(run_dir / "model", run, config_yaml)
+        resumed = (run_dir / "model" / "checkpoints" / "checkpoint").is_file()
         run_started = time.perf_counter()
         metrics = _eval_metrics((train_fn or default_train)(config, str(run_dir / "model")))
         took = time.perf_counter() - run_started
         clock.record(index, took)
         _write_json(run_dir / "metrics.json", {
             "study": study.name, "run": run.name, "budget": budget, "labels": run.labels, "metrics": metrics,
-            "seconds": took, "finished": datetime.datetime.now().isoformat(timespec="seconds"),
+            "seconds": took, "resumed": resumed, "finished": datetime.datetime.now().isoformat(timespec="seconds"),
             "config": config_yaml})
         logging.info("%s/%s done in %s: %s", study.name, run.name, _duration(took),
                      {k: round(v, 1) for k, v in metrics.items()})
@@ -291,7 +293,7 @@ def run_study(name: str, budget: str, output_dir, train_fn: Optional[TrainFn] = 
                                                  configs[run.name].to_yaml())
         if record is not None:
             results[run.name] = record["metrics"]
-            seconds[run.name] = record["seconds"]
+            seconds[run.name] = None if record.get("resumed") else record["seconds"]
     verdicts = claims_lib.evaluate_claims(study.claims, results)
     paths = write_results(study, budget, results, seconds, floors, verdicts, study_dir, command)
     for verdict in verdicts:

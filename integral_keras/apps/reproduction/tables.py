@@ -8,6 +8,7 @@ from integral_keras.apps.reproduction import studies
 
 FLOOR_LABEL = "mean-pose floor"
 NOT_RUN = "-"
+RESUMED = "resumed"  # a run continued from a checkpoint: its recorded seconds cover only the last part
 
 
 def _cell(value: Optional[float]) -> str:
@@ -35,7 +36,8 @@ def part_table(study: studies.Study, part: studies.Part, results: Mapping[str, M
       part: one of its parts.
       results: run name -> metrics (percent / mm); a run not in it prints `-` (not run yet).
       floor: the mean-pose baseline of the part's data (`evaluation.mean_pose_metrics`), or None (not computed).
-      seconds: run name -> training seconds (wall clock, evaluation included).
+      seconds: run name -> training seconds (wall clock, evaluation included); None for a run resumed from a
+        checkpoint, whose cell says `RESUMED` (its recorded time covers only the part after resuming).
       paper_dir: `configs/paper/` (default `studies.PAPER_DIR`).
 
     Returns:
@@ -57,13 +59,19 @@ def part_table(study: studies.Study, part: studies.Part, results: Mapping[str, M
         cells = paper.paper_cells(reference, part.metrics)
         row = [run.name, *(run.labels.get(key, "") for key in labels),
                *(_cell(metrics.get(m)) for m in part.metrics),
-               f"{seconds[run.name]:.0f}" if run.name in seconds else NOT_RUN,
+               _seconds_cell(seconds, run.name),
                paper.row_label(reference), *(cells[m] for m in part.metrics)]
         lines.append("| " + " | ".join(row) + " |")
     floor_row = [FLOOR_LABEL, *([""] * len(labels)),
                  *(_cell((floor or {}).get(m)) for m in part.metrics), "", "", *([""] * len(part.metrics))]
     lines.append("| " + " | ".join(floor_row) + " |")
     return "\n".join(lines)
+
+
+def _seconds_cell(seconds: Mapping[str, Optional[float]], name: str) -> str:
+    if name not in seconds:
+        return NOT_RUN
+    return RESUMED if seconds[name] is None else f"{seconds[name]:.0f}"
 
 
 def verdict_lines(verdicts: Sequence) -> str:

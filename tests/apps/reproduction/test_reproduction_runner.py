@@ -18,13 +18,17 @@ FLOOR = {"PCK@0.5": 60.0, "PCK@0.1": 10.0, "AUC": 30.0, "num_examples": 8.0}
 class FakeTrainer:
     """Records the runs it trains; returns `run_experiment`-like results (I1 better than H1 on ResNet-18 only)."""
 
-    def __init__(self, fail_on=None):
+    def __init__(self, fail_on=None, checkpoint_before_failing=False):
         self.calls = []
         self.fail_on = fail_on
+        self.checkpoint_before_failing = checkpoint_before_failing
 
     def __call__(self, config, model_dir):
         name = pathlib.Path(model_dir).parent.name
         if name == self.fail_on:
+            if self.checkpoint_before_failing:  # as the trainer leaves a killed run: its checkpoint index
+                pathlib.Path(model_dir, "checkpoints").mkdir(parents=True)
+                pathlib.Path(model_dir, "checkpoints", "checkpoint").write_text('model_checkpoint_path: "ckpt-4"\n')
             raise KeyboardInterrupt(f"interrupted during {name}")
         self.calls.append(name)
         pathlib.Path(model_dir).mkdir(parents=True, exist_ok=True)
@@ -88,6 +92,20 @@ def test_an_interrupted_study_resumes_at_the_unfinished_run(study_env):
     assert resumed.calls == ["resnet50_I1", "hourglass_H1", "hourglass_I1"]
     assert outcome.skipped == ["resnet18_H1", "resnet18_I1", "resnet50_H1"]
     assert len(outcome.results) == 6
+
+
+def test_a_run_resumed_from_its_checkpoint_reports_no_training_time(study_env):
+    with pytest.raises(KeyboardInterrupt):
+        study_env.run(FakeTrainer(fail_on="resnet50_I1", checkpoint_before_failing=True))
+    outcome = study_env.run(FakeTrainer())
+    runs_dir = pathlib.Path(study_env.output_dir, STUDY, "runs")
+    assert json.loads((runs_dir / "resnet50_I1" / "metrics.json").read_text())["resumed"] is True
+    assert json.loads((runs_dir / "hourglass_H1" / "metrics.json").read_text())["resumed"] is False
+    assert outcome.seconds["resnet50_I1"] is None  # its recorded time covers only the part after resuming
+    assert outcome.seconds["hourglass_H1"] >= 0.0
+    row = next(line for line in pathlib.Path(outcome.paths["markdown"]).read_text().splitlines()
+               if line.startswith("| resnet50_I1 |"))
+    assert [cell.strip() for cell in row.split("|")][7] == "resumed"
 
 
 def test_results_files_verdicts_and_floor(study_env):
