@@ -11,6 +11,7 @@ import keras  # noqa: E402
 from integral_keras import layers as pose_layers  # noqa: E402
 from integral_keras.apps.benchmarks import model as model_benchmark  # noqa: E402
 from integral_keras.apps.benchmarks import torch_reference  # noqa: E402
+from integral_keras.apps.benchmarks import training as training_benchmark  # noqa: E402
 from integral_keras.configs import ModelConfig  # noqa: E402
 from integral_keras.models import build_pose_model  # noqa: E402
 
@@ -93,3 +94,10 @@ def test_train_step_updates_the_twin(channels_last):
     losses = [float(step()) for _ in range(3)]
     assert all(np.isfinite(losses)) and losses[0] != losses[-1]
 
+
+def test_training_benchmark_times_the_reference_beside_ours(capsys):
+    rates = training_benchmark.round_rates(_config(input_size=32, heatmap_size=4), ["none"], batch_size=2,
+                                           repeats=2, steps=1, warmup=0, reference={"channels_last": False})
+    assert list(rates) == ["none", "torch"] and all(len(values) == 2 for values in rates.values())
+    table = training_benchmark.reference_table(rates, ["none"])
+    assert table.splitlines()[-1].startswith("| median |")
