@@ -95,7 +95,7 @@ def test_train_step_updates_the_twin(channels_last):
     assert all(np.isfinite(losses)) and losses[0] != losses[-1]
 
 
-def test_training_benchmark_times_the_reference_beside_ours(capsys):
+def test_training_benchmark_times_the_reference_beside_ours():
     rates = training_benchmark.round_rates(_config(input_size=32, heatmap_size=4), ["none"], batch_size=2,
                                            repeats=2, steps=1, warmup=0, reference={"channels_last": False})
     assert list(rates) == ["none", "torch"] and all(len(values) == 2 for values in rates.values())
