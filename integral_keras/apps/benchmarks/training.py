@@ -25,7 +25,7 @@ from typing import Callable, Dict, List, Sequence
 
 import tensorflow as tf
 
-from integral_keras.apps.benchmarks import environment
+from integral_keras.apps.benchmarks import environment, torch_reference
 from integral_keras.configs import TrainConfig
 from integral_keras.configs.experiment import load_experiment
 from integral_keras.models import build_pose_model
@@ -109,8 +109,6 @@ def round_rates(model_config, settings: Sequence[str], batch_size: int, repeats:
     step_fns = {setting: functools.partial(build_step(model_config, setting, learning_rate)[0], images)
                 for setting in settings}
     if reference is not None:
-        from integral_keras.apps.benchmarks import torch_reference  # pylint: disable=import-outside-toplevel
-
         step_fns[TORCH] = torch_reference.build_train_step(model_config, images.numpy(), learning_rate, **reference)
     seconds = time_interleaved(step_fns, repeats, steps, warmup)
     return {label: [batch_size / value for value in values] for label, values in seconds.items()}
@@ -177,8 +175,6 @@ def run(config_files=("configs/demo_2d.yaml",), params_override=(), precisions=(
         raise ValueError(f"--reference: unknown {reference!r}; choose from {list(REFERENCES)}")
     torch_rows, torch_options = [], None
     if reference == TORCH:
-        from integral_keras.apps.benchmarks import torch_reference  # pylint: disable=import-outside-toplevel
-
         torch_reference.check_supported(config.model)
         threads = environment.tensorflow_threads()[0] or environment.usable_cores()
         torch_rows = torch_reference.configure_threads(threads)
