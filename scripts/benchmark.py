@@ -52,9 +52,9 @@ def _training(argv):
     flags.DEFINE_enum("reference", "none", ["none", "torch"],
                       "torch: also time the same network in PyTorch (float32, eager) in the same rounds and report "
                       "the ratio; needs the `bench` extra (docs/benchmarks.md).")
-    flags.DEFINE_bool("torch_channels_last", False,
-                      "Run the PyTorch reference in the channels_last memory format instead of contiguous NCHW "
-                      "(NCHW was the faster one on this project's CPU: docs/benchmarks.md).")
+    flags.DEFINE_bool("torch_channels_last", True,
+                      "Run the PyTorch reference in the channels_last memory format (NHWC in memory; the faster one "
+                      "for ResNet-50 at 256 px here: docs/benchmarks.md); false: contiguous NCHW.")
     FLAGS(argv)
     from integral_keras.apps.benchmarks import training  # pylint: disable=import-outside-toplevel
 

@@ -277,7 +277,7 @@ def benchmark_loss(outputs: Dict):
     return sum(value.float().square().mean() for value in outputs.values())
 
 
-def build_train_step(config: ModelConfig, images, learning_rate: float, channels_last: bool = False):
+def build_train_step(config: ModelConfig, images, learning_rate: float, channels_last: bool = True):
     """A PyTorch training step (eager: forward, `benchmark_loss`, backward, Adam update) on a fixed batch.
 
     Args:
@@ -285,7 +285,7 @@ def build_train_step(config: ModelConfig, images, learning_rate: float, channels
       images: `(N, H, W, 3)` float32 numpy array (the Keras side's batch); it is copied once, here.
       learning_rate: Adam's learning rate.
       channels_last: run in PyTorch's `channels_last` memory format (NHWC in memory) rather than the default
-        contiguous NCHW (the faster one in docs/benchmarks.md's measurement).
+        contiguous NCHW (the faster one for ResNet-50 at 256 px in docs/benchmarks.md's measurement).
 
     Returns:
       `step()`: runs one step and returns the loss (a 0-d tensor).

@@ -116,7 +116,8 @@ def round_rates(model_config, settings: Sequence[str], batch_size: int, repeats:
 
 def relative_medians(rates: Dict[str, List[float]], reference: str) -> Dict[str, float]:
     """The median over rounds of each label's speed relative to `reference`'s in the same round."""
-    return {label: statistics.median(r / b for r, b in zip(values, rates[reference])) for label, values in rates.items()}
+    return {label: statistics.median(rate / base for rate, base in zip(values, rates[reference]))
+            for label, values in rates.items()}
 
 
 def time_settings(model_config, settings, batch_size, repeats, steps, warmup):
@@ -152,7 +153,7 @@ def reference_table(rates: Dict[str, List[float]], settings: Sequence[str]) -> s
 
 
 def run(config_files=("configs/demo_2d.yaml",), params_override=(), precisions=("none", "bfloat16"),
-        batch_size=None, repeats=5, steps=5, warmup=3, reference="none", torch_channels_last=False) -> int:
+        batch_size=None, repeats=5, steps=5, warmup=3, reference="none", torch_channels_last=True) -> int:
     """Times the experiment's training step under each precision (and PyTorch's) and prints the tables (the flags
     of `scripts/benchmark.py training`; `batch_size` None: the config's `data.batch_size`).
 
