@@ -31,6 +31,10 @@ setuptools.setup(
         "tensorflow": TENSORFLOW,
         "jax": ["jax[cpu]>=0.4.30"],
         "torch": ["torch>=2.1"],
+        # `scripts/benchmark.py training --reference=torch` (the same network in PyTorch). Only for benchmarking, in
+        # its own environment: PyPI's default torch wheel brings about 5 GB of CUDA libraries, so `make test` never
+        # installs it (docs/benchmarks.md).
+        "bench": ["torch>=2.1"],
         "litert": ["ai-edge-litert>=1.2"],
         "serving": ["tensorflow-serving-api>=2.16"],
         "all": TENSORFLOW + ["ai-edge-litert>=1.2"],

@@ -5,6 +5,7 @@ Usage:
   python scripts/benchmark.py model --config=configs/...yaml   # params / FLOPs report
   python scripts/benchmark.py pipeline    # training pipeline vs decode-only images/s
   python scripts/benchmark.py training    # training-step images/s per mixed-precision setting
+  python scripts/benchmark.py training --reference=torch   # ... and against the same network in PyTorch
 
 Each subcommand is an application in `integral_keras/apps/benchmarks/<name>.py`. This binary owns the absl flags of
 `layers` and `training` (defined here, only for the subcommand that runs, since both have a `--batch_size`) and
@@ -48,13 +49,19 @@ def _training(argv):
     flags.DEFINE_integer("repeats", 5, "Timed rounds; the table reports medians.")
     flags.DEFINE_integer("steps", 5, "Training steps per setting and round.")
     flags.DEFINE_integer("warmup", 3, "Untimed steps of every setting before timing.")
+    flags.DEFINE_enum("reference", "none", ["none", "torch"],
+                      "torch: also time the same network in PyTorch (float32, eager) in the same rounds and report "
+                      "the ratio; needs the `bench` extra (docs/benchmarks.md).")
+    flags.DEFINE_bool("torch_channels_last", True,
+                      "Run the PyTorch reference in the channels_last memory format (NHWC in memory; the faster one "
+                      "for ResNet-50 at 256 px here: docs/benchmarks.md); false: contiguous NCHW.")
     FLAGS(argv)
     from integral_keras.apps.benchmarks import training  # pylint: disable=import-outside-toplevel
 
     try:
         return training.run(FLAGS.config_file, FLAGS.params_override, FLAGS.precisions, FLAGS.batch_size,
-                            FLAGS.repeats, FLAGS.steps, FLAGS.warmup)
-    except ValueError as error:
+                            FLAGS.repeats, FLAGS.steps, FLAGS.warmup, FLAGS.reference, FLAGS.torch_channels_last)
+    except (ValueError, ImportError) as error:
         raise app.UsageError(str(error)) from None
 
 
