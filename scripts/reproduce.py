@@ -4,12 +4,14 @@
     python scripts/reproduce.py --study=all --budget=small --output_dir=runs/repro        # the four studies
     python scripts/reproduce.py --study=backbones --quick --output_dir=/tmp/repro_quick   # smoke test
     python scripts/reproduce.py --study=strategy --budget=small --output_dir=runs/repro --runs=s1_I1,s2_I1
+    python scripts/reproduce.py --study=strategy --budget=small --output_dir=runs/repro --runs=s1_I1,s2_I1 --seed=1
 
 Studies: methods (Table 1), resolution (Tables 2 and 9), strategy (Table 7), backbones (Table 3). Writes the data
 once per --output_dir, trains each run under <output_dir>/<study>/runs/<run>/, and writes
 <output_dir>/<study>/results.md (tables next to the mean-pose floor and the paper's numbers, one verdict per claim),
 results.json and <study>.png. Rerunning the same command resumes: finished runs are kept, a half-finished run
-continues from its checkpoint. Use one --output_dir per budget.
+continues from its checkpoint. Use one --output_dir per budget. --seed=N repeats runs with train.seed = data.seed = N
+under <output_dir>/<study>_seed<N>/ (same data): the spread against seed 0 is the seed noise of a result.
 """
 import os
 import shlex
@@ -30,6 +32,8 @@ flags.DEFINE_string("budget", "small", "small (each study <= 60 min on 2 CPU cor
 flags.DEFINE_string("output_dir", None, "Data, runs and results; rerun the same command to resume.")
 flags.DEFINE_bool("quick", False, "Smoke test: tiny data, 4 steps of 4 per run (overrides --budget).")
 flags.DEFINE_list("runs", [], "Train only these runs of the study (default all); finished runs are reported anyway.")
+flags.DEFINE_integer("seed", 0, "0: the configs' seeds; N > 0: repeat with train.seed = data.seed = N under "
+                                "<output_dir>/<study>_seed<N>/ to measure seed noise.", lower_bound=0)
 flags.mark_flag_as_required("study")
 flags.mark_flag_as_required("output_dir")
 
@@ -50,8 +54,8 @@ def main(argv):
     if FLAGS.runs and len(names) > 1:
         raise app.UsageError("--runs needs one --study, not 'all'")
     command = "python " + " ".join(shlex.quote(arg) for arg in ["scripts/reproduce.py", *sys.argv[1:]])
-    outcomes = [runner.run_study(name, budget, FLAGS.output_dir, run_names=FLAGS.runs, command=command)
-                for name in names]
+    outcomes = [runner.run_study(name, budget, FLAGS.output_dir, run_names=FLAGS.runs, command=command,
+                                 seed=FLAGS.seed) for name in names]
     for outcome in outcomes:
         print(open(outcome.paths["markdown"], encoding="utf-8").read())
         logging.info("Results of %s: %s (plot %s)", outcome.study.name, outcome.paths["markdown"],

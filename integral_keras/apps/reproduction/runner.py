@@ -9,6 +9,10 @@ Layout under `output_dir`:
 - `<study>/results.md`, `<study>/results.json`, `<study>/<study>.png`: the tables, the paper's numbers, the
   verdicts and the plot.
 
+A study repeated with another seed (`seed=1`, ...: `train.seed` and `data.seed`, so other initial weights and
+another order and augmentation of the same records) lives in `<study>_seed<N>/` beside the seed-0 one, on the same
+data and floors: comparing the two measures how far one seed per run moves a result.
+
 Each run logs a progress line `[run i/n] <study>/<run> (...) elapsed .., ETA ..`; the ETA comes from the planned
 idle seconds of the runs left (`studies.planned_seconds`), scaled by how long the runs trained so far took against
 their plan.
@@ -140,9 +144,15 @@ def floor_metrics(output_dir, name: str, floor_fn: Optional[FloorFn] = None) -> 
     return floor
 
 
-def run_config(study: studies.Study, run: studies.RunSpec, budget: studies.Budget, output_dir):
+def study_dir_name(study_name: str, seed: int = 0) -> str:
+    """`<study>` for seed 0 (the configs' own seed), `<study>_seed<N>` for a repeat with seed N."""
+    return study_name if seed == 0 else f"{study_name}_seed{seed}"
+
+
+def run_config(study: studies.Study, run: studies.RunSpec, budget: studies.Budget, output_dir, seed: int = 0):
     """The validated `ExperimentConfig` of one run: the part's base YAML, the data of this output directory, the
-    budget's schedule (`studies.schedule_overrides`), then the run's own overrides."""
+    budget's schedule (`studies.schedule_overrides`), the run's own overrides, then `seed` (when not 0) as
+    `train.seed` and `data.seed`."""
     part = study.part(run.part)
     directory = data_dir(output_dir, part.data)
     overrides = [f"data.train_file_pattern=[{synthetic.file_pattern(directory, 'train')}]",
@@ -158,6 +168,8 @@ def run_config(study: studies.Study, run: studies.RunSpec, budget: studies.Budge
     overrides += run.overrides
     if budget.name == "quick" and "model.backbone=hourglass" in run.overrides:
         overrides.append("model.hourglass_features=32")
+    if seed:
+        overrides += [f"train.seed={seed}", f"data.seed={seed}"]
     return load_experiment([str(studies.CONFIG_DIR / part.base_config)], overrides)
 
 
@@ -232,7 +244,7 @@ def select_runs(study: studies.Study, names: Optional[Sequence[str]]) -> Tuple[s
 
 def run_study(name: str, budget: str, output_dir, train_fn: Optional[TrainFn] = None,
               write_fn: Optional[WriteFn] = None, floor_fn: Optional[FloorFn] = None,
-              run_names: Optional[Sequence[str]] = None, command: str = "") -> StudyOutcome:
+              run_names: Optional[Sequence[str]] = None, command: str = "", seed: int = 0) -> StudyOutcome:
     """Runs study `name` at `budget` under `output_dir` (see the module docstring) and writes its results.
 
     Args:
@@ -245,17 +257,22 @@ def run_study(name: str, budget: str, output_dir, train_fn: Optional[TrainFn] = 
       floor_fn: the mean-pose baseline, `evaluation.mean_pose_metrics`'s signature (default that function).
       run_names: train only these runs (the others are reported if finished before); default all.
       command: the command line, printed at the head of the results file.
+      seed: 0 runs the configs as they are, under `<study>/`; another value repeats the study with that
+        `train.seed` and `data.seed` under `<study>_seed<N>/` (same data and floors).
 
     Raises:
-      ValueError: unknown study or budget (names the valid ones); `StudyError`: see `prepare_data`, `select_runs`.
+      ValueError: unknown study or budget (names the valid ones), a negative seed; `StudyError`: see
+        `prepare_data`, `select_runs`.
     """
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
     study = studies.get_study(name)
     sizes = studies.get_budget(budget)
     selected = select_runs(study, run_names)
     started = time.perf_counter()
-    study_dir = pathlib.Path(output_dir, study.name)
+    study_dir = pathlib.Path(output_dir, study_dir_name(study.name, seed))
     # Every config is built (validated) and every finished run checked first: a bad setting fails in seconds.
-    configs = {run.name: run_config(study, run, sizes, output_dir) for run in study.runs}
+    configs = {run.name: run_config(study, run, sizes, output_dir, seed) for run in study.runs}
     finished = {run.name: _finished(study_dir / "runs" / run.name / "metrics.json", run,
                                     configs[run.name].to_yaml()) for run in study.runs}
     for key in study.data_sets():
@@ -295,7 +312,7 @@ def run_study(name: str, budget: str, output_dir, train_fn: Optional[TrainFn] = 
             results[run.name] = record["metrics"]
             seconds[run.name] = None if record.get("resumed") else record["seconds"]
     verdicts = claims_lib.evaluate_claims(study.claims, results)
-    paths = write_results(study, budget, results, seconds, floors, verdicts, study_dir, command)
+    paths = write_results(study, budget, results, seconds, floors, verdicts, study_dir, command, seed)
     for verdict in verdicts:
         logging.info("Claim: %s", verdict.line())
     logging.info("Study %s finished in %s (%d runs trained, %d kept): %s", study.name,
@@ -304,16 +321,17 @@ def run_study(name: str, budget: str, output_dir, train_fn: Optional[TrainFn] = 
 
 
 def write_results(study: studies.Study, budget: str, results, seconds, floors, verdicts, study_dir,
-                  command: str = "") -> Dict[str, str]:
+                  command: str = "", seed: int = 0) -> Dict[str, str]:
     """Writes `results.md` (tables, paper numbers, verdicts), `results.json` and `<study>.png`; returns the paths."""
     study_dir = pathlib.Path(study_dir)
     study_dir.mkdir(parents=True, exist_ok=True)
     plot_path = study_dir / f"{study.name}.png"
     plots.plot_study(study, results, floors, str(plot_path))
-    markdown = tables.study_markdown(study, budget, results, floors, verdicts, seconds, plot_path.name, command)
+    markdown = tables.study_markdown(study, budget, results, floors, verdicts, seconds, plot_path.name, command,
+                                     seed=seed)
     (study_dir / "results.md").write_text(markdown, encoding="utf-8")
     _write_json(study_dir / "results.json", {
-        "study": study.name, "budget": budget, "results": results, "seconds": seconds, "floors": floors,
+        "study": study.name, "budget": budget, "seed": seed, "results": results, "seconds": seconds, "floors": floors,
         "verdicts": [dataclasses.asdict(v) for v in verdicts]})
     return {"markdown": str(study_dir / "results.md"), "json": str(study_dir / "results.json"),
             "plot": str(plot_path)}

@@ -81,16 +81,18 @@ def verdict_lines(verdicts: Sequence) -> str:
 
 def study_markdown(study: studies.Study, budget: str, results: Mapping[str, Mapping[str, float]],
                    floors: Mapping[str, Mapping[str, float]], verdicts: Sequence, seconds: Mapping[str, float] = None,
-                   plot_name: Optional[str] = None, command: str = "", paper_dir=None) -> str:
+                   plot_name: Optional[str] = None, command: str = "", paper_dir=None, seed: int = 0) -> str:
     """The whole results file of a study: description, each part's table, the plot and the verdicts.
 
     Args:
       floors: part key -> mean-pose metrics of its data.
       plot_name: file name of the study's plot (next to the markdown file), if written.
       command: the command that made the results (printed first).
+      seed: 0 for the configs' own seeds, else the `train.seed` / `data.seed` of this repeat (named in the title).
     """
     steps = studies.get_budget(budget).steps(study.small_steps)
-    lines = [f"## Study `{study.name}` (paper {study.paper_tables}), budget `{budget}`", ""]
+    repeat = f", seed {seed}" if seed else ""
+    lines = [f"## Study `{study.name}` (paper {study.paper_tables}), budget `{budget}`{repeat}", ""]
     if command:
         lines += ["```", command, "```", ""]
     lines += [study.description, "", f"Every run: {steps} training steps; metrics on the held-out split. The "

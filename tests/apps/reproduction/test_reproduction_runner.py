@@ -184,3 +184,36 @@ def test_a_half_finished_run_of_another_configuration_is_refused(study_env):
     with pytest.raises(runner.StudyError, match=r"half-finished run 'resnet18_H1' of another configuration"):
         study_env.run(trainer)
     assert trainer.calls == []
+
+
+class SeedRecorder(FakeTrainer):
+    """A `FakeTrainer` that also records each run's `train.seed` and `data.seed`."""
+
+    def __init__(self):
+        super().__init__()
+        self.seeds = {}
+
+    def __call__(self, config, model_dir):
+        self.seeds[pathlib.Path(model_dir).parent.name] = (config.train.seed, config.data.seed)
+        return super().__call__(config, model_dir)
+
+
+def test_a_seed_repeat_trains_with_that_seed_beside_seed_zero_on_the_same_data(study_env):
+    first = SeedRecorder()
+    study_env.run(first, run_names=["resnet18_H1"])
+    assert first.seeds == {"resnet18_H1": (0, 0)}  # the configs' own seeds
+    repeat = SeedRecorder()
+    outcome = study_env.run(repeat, run_names=["resnet18_H1", "resnet18_I1"], seed=3)
+    assert repeat.seeds == {"resnet18_H1": (3, 3), "resnet18_I1": (3, 3)}  # seed 0's finished run is not reused
+    root = pathlib.Path(study_env.output_dir)
+    assert sorted(p.name for p in (root / "backbones_seed3" / "runs").iterdir()) == ["resnet18_H1", "resnet18_I1"]
+    assert sorted(p.name for p in (root / "backbones" / "runs").iterdir()) == ["resnet18_H1"]
+    assert len(study_env.written) == 1 and len(study_env.floors) == 1  # data and floor shared with seed 0
+    assert json.loads(pathlib.Path(outcome.paths["json"]).read_text())["seed"] == 3
+    assert pathlib.Path(outcome.paths["markdown"]).read_text().startswith(
+        "## Study `backbones` (paper Table 3), budget `small`, seed 3\n")
+    again = SeedRecorder()
+    assert study_env.run(again, run_names=["resnet18_H1"], seed=3).skipped == ["resnet18_H1"]
+    assert again.seeds == {}
+    with pytest.raises(ValueError, match="seed must be >= 0, got -1"):
+        study_env.run(FakeTrainer(), seed=-1)
