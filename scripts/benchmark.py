@@ -6,10 +6,11 @@ Usage:
   python scripts/benchmark.py pipeline    # training pipeline vs decode-only images/s
   python scripts/benchmark.py training    # training-step images/s per mixed-precision setting
   python scripts/benchmark.py training --reference=torch   # ... and against the same network in PyTorch
+  python scripts/benchmark.py onednn verbose.log --steps=6   # an ONEDNN_VERBOSE=1 log summed by primitive
 
 Each subcommand is an application in `integral_keras/apps/benchmarks/<name>.py`. This binary owns the absl flags of
 `layers` and `training` (defined here, only for the subcommand that runs, since both have a `--batch_size`) and
-passes their values on; `model` and `pipeline` parse their own few options (`main(argv)`). Results go to
+passes their values on; `model`, `pipeline` and `onednn` parse their own few options (`main(argv)`). Results go to
 docs/benchmarks.md by hand, with the command that produced them.
 """
 import importlib
@@ -21,7 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
-SUBCOMMANDS = ("layers", "model", "pipeline", "training")
+SUBCOMMANDS = ("layers", "model", "pipeline", "training", "onednn")
 FLAGS = flags.FLAGS
 
 
@@ -73,7 +74,7 @@ def _own_options(name):
 
 
 RUNNERS = {"layers": _layers, "model": _own_options("model"), "pipeline": _own_options("pipeline"),
-           "training": _training}
+           "training": _training, "onednn": _own_options("onednn_profile")}
 
 
 def main(argv):
