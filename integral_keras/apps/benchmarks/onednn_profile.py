@@ -14,7 +14,6 @@ included), and compare with the step time of a run without the verbose log (prin
 What the table does not contain is time spent outside oneDNN: TensorFlow's own (Eigen) kernels and the runtime.
 """
 import argparse
-import collections
 import dataclasses
 import sys
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
@@ -65,17 +64,12 @@ def parse_line(line: str) -> Optional[Execution]:
 
 def summarize(lines: Iterable[str]) -> List[Group]:
     """Groups the executions of `lines` by (kind, propagation), the most expensive group first."""
-    totals: Dict[Tuple[str, str], List] = collections.OrderedDict()
-    for line in lines:
-        execution = parse_line(line)
-        if execution is None:
-            continue
-        entry = totals.setdefault((execution.kind, execution.propagation), [0, 0.0, {}])
-        entry[0] += 1
-        entry[1] += execution.milliseconds
-        entry[2][execution.implementation] = None  # an ordered set: implementations in order of appearance
-    groups = [Group(kind, propagation, calls, ms, tuple(impls))
-              for (kind, propagation), (calls, ms, impls) in totals.items()]
+    executions: Dict[Tuple[str, str], List[Execution]] = {}
+    for execution in filter(None, map(parse_line, lines)):
+        executions.setdefault((execution.kind, execution.propagation), []).append(execution)
+    groups = [Group(kind, propagation, len(group), sum(e.milliseconds for e in group),
+                    tuple(dict.fromkeys(e.implementation for e in group)))  # in order of first appearance
+              for (kind, propagation), group in executions.items()]
     return sorted(groups, key=lambda group: -group.milliseconds)
 
 
