@@ -32,10 +32,11 @@ FIGURE_NAMES = ("demo_overlays_2d.png", "demo_overlays_3d.png", "demo_pck_curves
 METRIC_COLUMNS = ("PCK@0.5", "PCK@0.1", "AUC", "MPJPE", "PA-MPJPE")
 # The 2D-only Strategy 2 set is drawn with this seed offset, so its people differ from the main set's.
 MIX_2D_SEED_OFFSET = 1000
-# The ETA's plan of a training stage: set-up (tracing, first evaluation) plus images at this rate, which the demo's
-# HourGlass reaches on 2 idle cores with AVX-512 in float32 (docs/demo.md); `speed_note` warns at SLOW_FACTOR x.
+# The ETA's plan of a training stage: set-up (tracing, first evaluation) plus images at this rate, about what the
+# demo's width-128 HourGlass reaches on 2 idle cores in float32 with AVX2 (docs/demo.md: 110 img/s for the 2D model,
+# 90 for the 3D model with its Strategy 2 input); `speed_note` warns at SLOW_FACTOR x.
 PLANNED_SETUP_SECONDS = 30.0
-PLANNED_IMAGES_PER_SECOND = 75.0
+PLANNED_IMAGES_PER_SECOND = 100.0
 SLOW_FACTOR = 1.25
 # Overlays per model on the README's contact sheets.
 SHEET_OVERLAYS = 2
@@ -449,9 +450,8 @@ def speed_note(name: str, images: int, seconds: float) -> Optional[str]:
         return None
     return (f"{name} trained at {images / seconds:.1f} img/s (evaluations included): {seconds / planned:.1f}x the "
             f"{planned:.0f} s planned for this stage (the plan assumes about {PLANNED_IMAGES_PER_SECOND:.0f} img/s: "
-            "2 idle cores with AVX-512, float32). The demo runs every step anyway; expect the rest to take "
-            "proportionally longer (another load on the machine, or a CPU without AVX-512, e.g. AVX2 only: "
-            "docs/demo.md).")
+            "2 idle cores with AVX2, float32). The demo runs every step anyway; expect the rest to take "
+            "proportionally longer (another load on the machine, or an older or busier CPU: docs/demo.md).")
 
 
 def run_demo(settings: DemoSettings, mean_pose_metrics: Optional[Callable[..., Dict[str, float]]] = None
@@ -561,7 +561,8 @@ def results_table(results: Sequence[DemoResult]) -> str:
 
     A model with a `baseline` is followed by its floor row, `mean-pose floor`, holding the mean-pose baseline of
     the same data in the same metric columns (only those the model reports), so no accuracy is read without it.
-    A warm-started model's method cell names the run it started from (`Istar, from demo_hourglass_Istar_2d`).
+    A warm-started model's method cell names the run it started from
+    (`Istar, from demo_hourglass_Istar_2d_128features`).
     """
     header = ("| model | method | precision | input | heat map | steps x batch | train s | img/s | PCK@0.5 | PCK@0.1 "
               "| AUC | MPJPE mm | PA-MPJPE mm | SavedModel / f32 / f16 / int8 MB | TFLite max err px |")

@@ -25,8 +25,8 @@ class ExperimentConfig(Config):
     it reproduces and the numbers reported there (`configs/paper/`; empty elsewhere).
 
     `name` prefixes the model's exported name: the one naming rule of `scripts/export.py` and the demo is
-    `modeling.pose_model.export_name` (`<name>_<model_name>`, e.g. `demo_hourglass_Istar_2d`, or `model_name`
-    alone when `name` is empty)."""
+    `modeling.pose_model.export_name` (`<name>_<model_name>`, e.g. `demo_hourglass_Istar_2d_128features`, or
+    `model_name` alone when `name` is empty)."""
 
     name: str = ""
     model: ModelConfig = dataclasses.field(default_factory=ModelConfig)

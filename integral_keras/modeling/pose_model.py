@@ -52,8 +52,8 @@ def export_name(config) -> str:
     """The name of an experiment's exported model (TF Serving `MODEL_NAME`, `<export_dir>/<name>/`).
 
     One rule for `scripts/export.py`, the demo and `run_experiment(mode="export")`: `<config.name>_<model_name>`
-    (e.g. `demo_hourglass_Istar_2d` for `configs/demo_2d.yaml`, whose `name` is `demo`), or `model_name` alone
-    when the experiment has no `name`.
+    (e.g. `demo_hourglass_Istar_2d_128features` for `configs/demo_2d.yaml`, whose `name` is `demo`), or
+    `model_name` alone when the experiment has no `name`.
 
     Args:
       config: an `ExperimentConfig`.

@@ -82,7 +82,7 @@ def test_a_3d_model_warm_starts_from_the_earlier_2d_model_of_the_same_network(tm
     three_d = load_experiment([str(ROOT / "configs" / "demo_3d.yaml")])
     configs = demo_lib.with_warm_starts([two_d, three_d], tmp_path)
     assert configs[0] == two_d
-    assert configs[1].train.init_checkpoint == str(tmp_path / "demo_hourglass_Istar_2d")
+    assert configs[1].train.init_checkpoint == str(tmp_path / "demo_hourglass_Istar_2d_128features")
     assert configs[1].override(["train.init_checkpoint=null"]) == three_d  # nothing else changed
     # No 2D predecessor (order), another network, or the user's own init_checkpoint: left as they are.
     assert demo_lib.with_warm_starts([three_d, two_d], tmp_path) == [three_d, two_d]
@@ -201,9 +201,9 @@ def test_summary_figures_sheet_each_dimension_and_plot_every_model(tmp_path):
 
 
 def test_a_slow_training_stage_is_reported_with_its_measured_rate():
-    images = 900 * 32  # the 2D model: planned 30 s + 28800 / 75 img/s = 414 s
-    assert demo_lib.speed_note("m2d", images, 414.0) is None
-    assert demo_lib.speed_note("m2d", images, 1.25 * 414.0) is None  # within the plan's margin
-    note = demo_lib.speed_note("m2d", images, 618.0)  # the AVX2 run of docs/demo.md
-    assert note.startswith("m2d trained at 46.6 img/s (evaluations included): 1.5x the 414 s planned")
-    assert "75 img/s" in note
+    images = 1600 * 32  # the 2D model: planned 30 s + 51200 / 100 img/s = 542 s
+    assert demo_lib.speed_note("m2d", images, 542.0) is None
+    assert demo_lib.speed_note("m2d", images, 1.25 * 542.0) is None  # within the plan's margin
+    note = demo_lib.speed_note("m2d", images, 1098.0)
+    assert note.startswith("m2d trained at 46.6 img/s (evaluations included): 2.0x the 542 s planned")
+    assert "100 img/s" in note

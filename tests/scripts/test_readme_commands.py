@@ -84,8 +84,9 @@ def test_every_readme_command_runs_on_the_quick_demo(demo_clone):
         result = run(command + (f" {QUICK_TRAIN}" if program == "scripts/train.py" else ""), demo_clone)
         assert_clean(result, command)
     assert (demo_clone / "runs/demo/eval_flip/metrics.json").is_file()
-    assert (demo_clone / "saved_models/demo_hourglass_Istar_2d/2/saved_model.pb").is_file()  # next to the demo's 1
-    assert (demo_clone / "saved_models/demo_hourglass_Istar_2d/tflite").is_dir()
+    # The next version, next to the demo's 1.
+    assert (demo_clone / "saved_models/demo_hourglass_Istar_2d_128features/2/saved_model.pb").is_file()
+    assert (demo_clone / "saved_models/demo_hourglass_Istar_2d_128features/tflite").is_dir()
     assert '"joints"' in (demo_clone / "runs/demo/person.json").read_text()
     assert (demo_clone / "runs/demo/person.png").stat().st_size > 0
     assert list((demo_clone / "runs/synthetic_2d/checkpoints").glob("ckpt-4.index"))
@@ -93,7 +94,7 @@ def test_every_readme_command_runs_on_the_quick_demo(demo_clone):
 
 @pytest.mark.slow
 def test_user_mistakes_print_one_line(demo_clone):
-    saved = "--saved_model=saved_models/demo_hourglass_Istar_2d/1"
+    saved = "--saved_model=saved_models/demo_hourglass_Istar_2d_128features/1"
     (demo_clone / "not_an_image.png").write_bytes(b"this is text")
     cases = {
         f"python scripts/predict.py {saved} --image=not_an_image.png": "input error: Cannot decode not_an_image.png",
@@ -104,7 +105,7 @@ def test_user_mistakes_print_one_line(demo_clone):
             "usage error: Give exactly one of --saved_model and --model_path.",
         # The demo's config carries no data paths (the run's config.yaml does): a config error naming the key.
         "python scripts/evaluate.py --config_file=configs/demo_2d.yaml "
-        "--checkpoint=runs/demo/demo_hourglass_Istar_2d/checkpoints --output_dir=runs/demo/e":
+        "--checkpoint=runs/demo/demo_hourglass_Istar_2d_128features/checkpoints --output_dir=runs/demo/e":
             "config error: data.val_file_pattern: is empty",
     }
     for command, expected in cases.items():
