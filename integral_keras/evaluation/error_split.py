@@ -13,7 +13,8 @@ the two replaced by the truth, which tells which half to improve:
 
 plus the 2D error in image pixels (`2D error px mean`, `... median`) and how well the depth follows the truth
 (`depth correlation`: Pearson's r per non-root joint, averaged; `depth abs error mm`, and `depth abs error mm (0)`
-of predicting 0 mm).
+of predicting 0 mm). Three lists in the skeleton's joint order say which joints carry the error: `2D error px per
+joint`, `depth abs error mm per joint` and `depth abs error mm per joint (0)` (the root's depth error is 0).
 """
 from typing import Dict
 
@@ -44,7 +45,7 @@ def split_3d_error(joints_px, z_mm, keypoints_2d, keypoints_3d, root_depth, foca
       root_joint: the root joint (MPJPE alignment, root-relative depth).
 
     Returns:
-      the keys of the module docstring, floats (mm, px or a correlation).
+      the keys of the module docstring: floats (mm, px or a correlation), the per-joint ones lists of K floats.
     """
     joints_px = np.asarray(joints_px, np.float64)
     z_mm = np.asarray(z_mm, np.float64)
@@ -67,4 +68,7 @@ def split_3d_error(joints_px, z_mm, keypoints_2d, keypoints_3d, root_depth, foca
     result["depth correlation"] = float(np.mean(correlations)) if correlations else float("nan")
     result["depth abs error mm"] = float(np.mean(np.abs(z_mm - true_z)[:, others]))
     result["depth abs error mm (0)"] = float(np.mean(np.abs(true_z)[:, others]))
+    result["2D error px per joint"] = np.mean(distances, axis=0).tolist()
+    result["depth abs error mm per joint"] = np.mean(np.abs(z_mm - true_z), axis=0).tolist()
+    result["depth abs error mm per joint (0)"] = np.mean(np.abs(true_z), axis=0).tolist()
     return result

@@ -45,6 +45,12 @@ def test_each_half_replaced_by_the_truth_matches_numpy():
     np.testing.assert_allclose(split["2D error px median"], np.median(np.linalg.norm(pred_uv - uv, axis=-1)))
     np.testing.assert_allclose(split["depth abs error mm"], np.mean(np.abs(pred_z - pose[..., 2])[:, 1:]))
     np.testing.assert_allclose(split["depth abs error mm (0)"], np.mean(np.abs(pose[..., 2])[:, 1:]))
+    for k in range(5):  # the per-joint lists, joint by joint
+        np.testing.assert_allclose(split["2D error px per joint"][k], np.mean(np.hypot(*(pred_uv - uv)[:, k].T)))
+        depth_error = np.mean(np.abs(pred_z - pose[..., 2])[:, k])
+        np.testing.assert_allclose(split["depth abs error mm per joint"][k], depth_error)
+        np.testing.assert_allclose(split["depth abs error mm per joint (0)"][k], np.mean(np.abs(pose[:, k, 2])))
+    assert split["depth abs error mm per joint"][0] == 0.0  # the root is at depth 0 in both
     expected_r = np.mean([np.corrcoef(pred_z[:, k], pose[:, k, 2])[0, 1] for k in range(1, 5)])
     np.testing.assert_allclose(split["depth correlation"], expected_r, rtol=1e-9)
 
