@@ -66,9 +66,10 @@ def split_3d_error(joints_px, z_mm, keypoints_2d, keypoints_3d, root_depth, foca
         if np.std(z_mm[:, k]) > 0 and np.std(true_z[:, k]) > 0:
             correlations.append(np.corrcoef(z_mm[:, k], true_z[:, k])[0, 1])
     result["depth correlation"] = float(np.mean(correlations)) if correlations else float("nan")
-    result["depth abs error mm"] = float(np.mean(np.abs(z_mm - true_z)[:, others]))
-    result["depth abs error mm (0)"] = float(np.mean(np.abs(true_z)[:, others]))
+    depth_errors, zero_errors = np.abs(z_mm - true_z), np.abs(true_z)
+    result["depth abs error mm"] = float(np.mean(depth_errors[:, others]))
+    result["depth abs error mm (0)"] = float(np.mean(zero_errors[:, others]))
     result["2D error px per joint"] = np.mean(distances, axis=0).tolist()
-    result["depth abs error mm per joint"] = np.mean(np.abs(z_mm - true_z), axis=0).tolist()
-    result["depth abs error mm per joint (0)"] = np.mean(np.abs(true_z), axis=0).tolist()
+    result["depth abs error mm per joint"] = np.mean(depth_errors, axis=0).tolist()
+    result["depth abs error mm per joint (0)"] = np.mean(zero_errors, axis=0).tolist()
     return result
