@@ -40,7 +40,8 @@ class TrainConfig(Config):
       heatmap_loss_weight: multiplier of every heat-map loss term.
       joint_loss_weight: multiplier of every joint loss term.
       mixed_precision: `none`, `float16` (with dynamic loss scaling), `bfloat16`, or `auto`: `bfloat16` where
-        the hardware has it natively (GPU compute capability >= 8.0, CPU with AMX-BF16), else `none`
+        the hardware has it natively (GPU compute capability >= 8.0, CPU with AMX-BF16 or AVX512-BF16 that oneDNN
+        may use), else `none`
         (`integral_keras.training.precision`).
       checkpoint_every_steps: steps between checkpoints (also written at every epoch end and at the end).
       max_checkpoints: checkpoints kept.

@@ -162,8 +162,8 @@ def run(config_files=("configs/demo_2d.yaml",), params_override=(), precisions=(
       torch_channels_last: run the PyTorch side in the `channels_last` memory format.
 
     Raises:
-      ValueError: an unknown precision setting or reference (naming the valid ones), or a network the PyTorch
-        reference cannot build (naming the setting).
+      ValueError: an unknown precision setting or reference (naming the valid ones), `bfloat16` where it cannot
+        run (`precision.check_bfloat16_runs`), or a network the PyTorch reference cannot build (naming the setting).
       ImportError: `reference="torch"` without torch installed.
     """
     config = load_experiment(list(config_files), list(params_override))
@@ -174,6 +174,8 @@ def run(config_files=("configs/demo_2d.yaml",), params_override=(), precisions=(
             raise ValueError(f"--precisions: unknown {setting!r}; choose from {list(precision.SETTINGS)}")
     if reference not in REFERENCES:
         raise ValueError(f"--reference: unknown {reference!r}; choose from {list(REFERENCES)}")
+    if "bfloat16" in settings:
+        precision.check_bfloat16_runs()  # before any model is built
     torch_rows, torch_options = [], None
     if reference == TORCH:
         torch_reference.check_supported(config.model)

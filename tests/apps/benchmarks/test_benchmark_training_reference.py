@@ -43,6 +43,18 @@ def test_run_rejects_an_unknown_reference():
         training_benchmark.run(["configs/demo_2d.yaml"], reference="jax")
 
 
+def test_run_refuses_bfloat16_where_it_cannot_run_before_building_a_model(monkeypatch):
+    from integral_keras.training import precision  # pylint: disable=import-outside-toplevel
+
+    monkeypatch.setattr(precision, "_gpu_capabilities", lambda: [])
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx2", "avx512f", "avx512_bf16"}))
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    monkeypatch.setattr(training_benchmark, "round_rates", lambda *args: pytest.fail("a model was built"))
+    with pytest.raises(ValueError, match=r"ONEDNN_MAX_CPU_ISA=AVX2 keeps oneDNN from them"):
+        training_benchmark.run(["configs/demo_2d.yaml"], precisions=["none", "bfloat16"])
+
+
 def test_the_reference_names_unsupported_networks():
     hourglass = ModelConfig.from_dict(dict(backbone="hourglass", method="Istar", num_joints=2, input_size=64,
                                            heatmap_size=16))
