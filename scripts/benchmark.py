@@ -7,10 +7,11 @@ Usage:
   python scripts/benchmark.py training    # training-step images/s per mixed-precision setting
   python scripts/benchmark.py training --reference=torch   # ... and against the same network in PyTorch
   python scripts/benchmark.py onednn verbose.log --steps=6   # an ONEDNN_VERBOSE=1 log summed by primitive
+  python scripts/benchmark.py startup     # the seconds before the first training steps, grappler on and off
 
 Each subcommand is an application in `integral_keras/apps/benchmarks/<name>.py`. This binary owns the absl flags of
 `layers` and `training` (defined here, only for the subcommand that runs, since both have a `--batch_size`) and
-passes their values on; `model`, `pipeline` and `onednn` parse their own few options (`main(argv)`). Results go to
+passes their values on; `model`, `pipeline`, `onednn` and `startup` parse their own few options (`main(argv)`). Results go to
 docs/benchmarks.md by hand, with the command that produced them.
 """
 import importlib
@@ -22,7 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
-SUBCOMMANDS = ("layers", "model", "pipeline", "training", "onednn")
+SUBCOMMANDS = ("layers", "model", "pipeline", "training", "onednn", "startup")
 FLAGS = flags.FLAGS
 
 
@@ -74,7 +75,7 @@ def _own_options(name):
 
 
 RUNNERS = {"layers": _layers, "model": _own_options("model"), "pipeline": _own_options("pipeline"),
-           "training": _training, "onednn": _own_options("onednn_profile")}
+           "training": _training, "onednn": _own_options("onednn_profile"), "startup": _own_options("startup")}
 
 
 def main(argv):
