@@ -64,20 +64,15 @@ def _gpu_capabilities():
     return capabilities
 
 
-def onednn_allows(isa: str, environ=None) -> bool:
-    """Whether oneDNN may dispatch to `isa` (a key of `ONEDNN_ISA_RANKS`) under the process's environment.
+def onednn_allows(isa: str) -> bool:
+    """Whether oneDNN may dispatch to `isa` (a lower-case key of `ONEDNN_ISA_RANKS`) under the process's environment.
 
     `TF_ENABLE_ONEDNN_OPTS=0` turns TensorFlow's oneDNN kernels off (nothing is allowed); `ONEDNN_MAX_CPU_ISA`
     caps the ISA (unset, `ALL`, `DEFAULT` or a name this table does not know count as no cap).
-
-    Args:
-      isa: a oneDNN ISA name, lower case.
-      environ: the environment to read; default `os.environ`.
     """
-    environ = os.environ if environ is None else environ
-    if environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip().lower() in ("0", "false"):
+    if os.environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip().lower() in ("0", "false"):
         return False
-    cap = environ.get("ONEDNN_MAX_CPU_ISA", "").strip().lower()
+    cap = os.environ.get("ONEDNN_MAX_CPU_ISA", "").strip().lower()
     if cap not in ONEDNN_ISA_RANKS:
         return True
     return ONEDNN_ISA_RANKS[isa] <= ONEDNN_ISA_RANKS[cap]

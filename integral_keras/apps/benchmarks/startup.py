@@ -25,12 +25,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 RESULT_PREFIX = "STARTUP_RESULT "
 PHASES = ("import", "build", "trace", "first step")
 SETTINGS = ("on", "off")
 WARMUP_STEPS = 3
+MIX_2D_DIR = "mix_2d"  # under the data directory: the 2D-only set of a Strategy 2 config
 
 
 def _parse(argv, prog):
@@ -55,44 +56,46 @@ def _parse(argv, prog):
     return args
 
 
-def _overrides(args, data_dir: str, config) -> List[str]:
+def load_config(args, data_dir: Optional[str] = None):
+    """The experiment of `--config_file` + `--params_override`; with `data_dir`, reading the records written there."""
+    from integral_keras.configs.experiment import load_experiment  # pylint: disable=import-outside-toplevel
     from integral_keras.data import synthetic  # pylint: disable=import-outside-toplevel
 
-    overrides = [o for o in args.params_override.split(",") if o]
-    overrides += [f"data.train_file_pattern=[{synthetic.file_pattern(data_dir, 'train')}]",
-                  f"data.val_file_pattern=[{synthetic.file_pattern(data_dir, 'train')}]"]
+    config = load_experiment(args.config_file, args.params_override)
+    if data_dir is None:
+        return config
+    pattern = synthetic.file_pattern(data_dir, "train")
+    overrides = [f"data.train_file_pattern=[{pattern}]", f"data.val_file_pattern=[{pattern}]"]
     if config.data.mix_2d_skeleton:
-        pattern = synthetic.file_pattern(os.path.join(data_dir, "mix_2d"), "train")
-        overrides.append(f"data.mix_2d_file_pattern=[{pattern}]")
-    return overrides
+        mix_pattern = synthetic.file_pattern(os.path.join(data_dir, MIX_2D_DIR), "train")
+        overrides.append(f"data.mix_2d_file_pattern=[{mix_pattern}]")
+    return config.override(overrides)
 
 
 def write_data(args, data_dir: str) -> None:
     """The synthetic records the runs train on (see the module docstring)."""
-    from integral_keras.configs.experiment import load_experiment  # pylint: disable=import-outside-toplevel
     from integral_keras.data import synthetic  # pylint: disable=import-outside-toplevel
 
-    config = load_experiment(args.config_file, [o for o in args.params_override.split(",") if o])
+    config = load_config(args)
     synthetic.write_dataset(data_dir, args.num_records, 0, image_size=args.image_size,
                             skeleton=config.data.skeleton, num_shards=2, with_3d=config.model.depth > 1)
     if config.data.mix_2d_skeleton:
-        synthetic.write_dataset(os.path.join(data_dir, "mix_2d"), args.num_records, 0, image_size=args.image_size,
+        synthetic.write_dataset(os.path.join(data_dir, MIX_2D_DIR), args.num_records, 0, image_size=args.image_size,
                                 skeleton=config.data.mix_2d_skeleton, seed=1, num_shards=2, with_3d=False)
 
 
 def measure(args, data_dir: str, grappler: str, start: float) -> Dict[str, float]:
-    """One process's phases (seconds since `start`, the process's first line) and steady images per second."""
+    """One process's phases in seconds (`import` counted from `start`, the process's first line) and its steady
+    images per second."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
-    from integral_keras.configs.experiment import load_experiment  # pylint: disable=import-outside-toplevel
     from integral_keras.training import distribution  # pylint: disable=import-outside-toplevel
     from integral_keras.training.runner import build_trainer  # pylint: disable=import-outside-toplevel
 
     if grappler == "off":
         tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
     times = {"import": time.perf_counter() - start}
-    config = load_experiment(args.config_file, [o for o in args.params_override.split(",") if o])
-    config = load_experiment(args.config_file, _overrides(args, data_dir, config))
+    config = load_config(args, data_dir)
     with tempfile.TemporaryDirectory() as model_dir:
         mark = time.perf_counter()
         trainer = build_trainer(config, model_dir, distribution.get_strategy("one_device", 0))

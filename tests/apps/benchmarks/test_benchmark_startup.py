@@ -52,6 +52,16 @@ def test_unknown_setting_is_one_line(capsys):
     assert capsys.readouterr().err == "benchmark.py startup: --grappler: unknown 'maybe'; choose from ['on', 'off']\n"
 
 
+def test_overrides_keep_their_list_values_and_the_data_paths_follow_the_config(tmp_path):
+    args = startup._parse(["startup", "--config_file=configs/demo_3d.yaml",
+                           "--params_override=train.lr_boundaries=[100,200],train.lr_values=[0.5,0.25]"], "startup")
+    config = startup.load_config(args, str(tmp_path))
+    assert config.train.lr_boundaries == (100, 200) and config.train.lr_values == (0.5, 0.25)
+    assert config.data.train_file_pattern == config.data.val_file_pattern == (str(tmp_path / "train-*-of-*.tfrecord"),)
+    assert config.data.mix_2d_file_pattern == (str(tmp_path / "mix_2d" / "train-*-of-*.tfrecord"),)
+    assert not startup.load_config(startup._parse(["startup"], "startup"), str(tmp_path)).data.mix_2d_file_pattern
+
+
 def test_one_process_measures_every_phase_on_written_data(tmp_path):
     args = startup._parse(["startup", f"--params_override={TINY}", "--steps=2", "--num_records=8",
                            "--image_size=64"], "startup")
