@@ -1,6 +1,7 @@
 """End-to-end demo (`make demo`): synthetic data -> train 2D and 3D integral models -> evaluate -> export -> predict.
 
-    python scripts/demo.py                      # full run (about 10-15 min on 2 CPU cores)
+    python scripts/demo.py                      # `make demo`: about 10-15 min on 2 CPU cores
+    python scripts/demo.py --budget=full        # `make demo-full`: 3D trained long enough for the paper's gap
     python scripts/demo.py --quick              # tiny sizes, a smoke test of every stage
     python scripts/demo.py --work_dir=runs/demo --export_dir=saved_models --results_md=runs/demo/results.md
     python scripts/demo.py --copy_figures_to=docs/images   # also refresh the README's pictures
@@ -21,12 +22,18 @@ from absl import logging  # noqa: E402
 from integral_keras.configs import cli
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("work_dir", "runs/demo", "Data, checkpoints and overlays (removed first).")
+flags.DEFINE_enum("budget", "demo", ["demo", "full"],
+                  "demo: `make demo` (about 10-15 min on 2 cores); full: `make demo-full`, the same networks trained "
+                  "long enough for the 3D targets (docs/demo.md). Sets --config_file, --num_train and --work_dir "
+                  "where those are not given.")
+flags.DEFINE_string("work_dir", None, "Data, checkpoints and overlays (removed first); default runs/demo, "
+                    "runs/demo_full for --budget=full.")
 flags.DEFINE_string("export_dir", "saved_models", "Base directory of the exports.")
-flags.DEFINE_multi_string("config_file", ["configs/demo_2d.yaml", "configs/demo_3d.yaml"],
-                          "Experiment YAML files, one model each.")
+flags.DEFINE_multi_string("config_file", None, "Experiment YAML files, one model each; default the budget's "
+                          "(configs/demo_2d.yaml and demo_3d.yaml, or demo_full_*.yaml).")
 flags.DEFINE_multi_string("params_override", [], "Dotted overrides applied to every config.")
-flags.DEFINE_integer("num_train", 3000, "Synthetic training images.", lower_bound=1)
+flags.DEFINE_integer("num_train", None, "Synthetic training images (default the budget's: 3000, full 12000).",
+                     lower_bound=1)
 flags.DEFINE_integer("num_val", 320, "Held-out synthetic images.", lower_bound=1)
 flags.DEFINE_integer("image_size", 96, "Side of the synthetic images.", lower_bound=32)
 flags.DEFINE_list("tflite", ["float32", "float16", "dynamic_int8"], "TFLite quantizations to export and check.")
@@ -49,20 +56,22 @@ def main(argv):
     if FLAGS.quick:
         overrides = list(demo_lib.QUICK_OVERRIDES) + overrides
         num_train, num_val = 16, 8
-    settings = demo_lib.DemoSettings(
-        work_dir=FLAGS.work_dir, export_dir=FLAGS.export_dir, configs=tuple(FLAGS.config_file),
-        num_train=num_train, num_val=num_val, image_size=FLAGS.image_size, quantizations=tuple(FLAGS.tflite),
+    settings = demo_lib.DemoSettings.for_budget(
+        FLAGS.budget, work_dir=FLAGS.work_dir, configs=FLAGS.config_file, num_train=num_train,
+        export_dir=FLAGS.export_dir, num_val=num_val, image_size=FLAGS.image_size, quantizations=tuple(FLAGS.tflite),
         num_overlays=FLAGS.num_overlays, overrides=tuple(overrides), panel_size=FLAGS.panel_size,
         warm_start_3d=FLAGS.warm_start_3d)
+    logging.info("Demo budget %s: %s, %d training images per set.", FLAGS.budget, ", ".join(settings.configs),
+                 settings.num_train)
     results = demo_lib.run_demo(settings)
     table = demo_lib.results_table(results)
-    target = pathlib.Path(FLAGS.results_md or os.path.join(FLAGS.work_dir, "results.md"))
+    target = pathlib.Path(FLAGS.results_md or os.path.join(settings.work_dir, "results.md"))
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(table + "\n", encoding="utf-8")
     print(table)
     logging.info("Results table written to %s; overlays: %s", target, [p for r in results for p in r.overlays])
     if FLAGS.copy_figures_to:
-        copied = demo_lib.copy_figures(FLAGS.work_dir, FLAGS.copy_figures_to)
+        copied = demo_lib.copy_figures(settings.work_dir, FLAGS.copy_figures_to)
         logging.info("Copied the README's figures to %s: %s", FLAGS.copy_figures_to, [str(p) for p in copied])
 
 

@@ -43,6 +43,31 @@ SHEET_OVERLAYS = 2
 # Skeleton of the demo's main synthetic set (2D and 3D labels).
 DATA_SKELETON = "h36m"
 
+
+@dataclasses.dataclass(frozen=True)
+class DemoBudget:
+    """The configs and data size of one demo budget (`scripts/demo.py --budget`).
+
+    Attributes:
+      configs: experiment YAML files, one model each.
+      num_train: synthetic training records (and as many 2D-only Strategy 2 records).
+      work_dir: default directory of the run.
+    """
+
+    configs: Tuple[str, ...]
+    num_train: int
+    work_dir: str
+
+
+# `demo`: `make demo`, about 10-15 minutes on 2 CPU cores. `full`: `make demo-full`, the same networks trained long
+# enough for issue 12's 3D targets (docs/demo.md, "The full budget"): about an hour on 2 cores in bfloat16.
+BUDGETS = {
+    "demo": DemoBudget(configs=("configs/demo_2d.yaml", "configs/demo_3d.yaml"), num_train=3000,
+                       work_dir="runs/demo"),
+    "full": DemoBudget(configs=("configs/demo_full_2d.yaml", "configs/demo_full_3d.yaml"), num_train=12000,
+                       work_dir="runs/demo_full"),
+}
+
 # Overrides that shrink every run to a smoke test (`--quick`).
 QUICK_OVERRIDES = ("model.deconv_filters=16", "data.batch_size=4", "data.eval_batch_size=8", "data.shuffle_buffer=8",
                    "train.total_steps=4", "train.steps_per_epoch=4", "train.log_every_steps=2",
@@ -69,10 +94,10 @@ class DemoSettings:
         (`with_warm_starts`); False: every model starts from its own initialisation.
     """
 
-    work_dir: str = "runs/demo"
+    work_dir: str = BUDGETS["demo"].work_dir
     export_dir: str = "saved_models"
-    configs: Sequence[str] = ("configs/demo_2d.yaml", "configs/demo_3d.yaml")
-    num_train: int = 3000
+    configs: Sequence[str] = BUDGETS["demo"].configs
+    num_train: int = BUDGETS["demo"].num_train
     num_val: int = 320
     image_size: int = 96
     quantizations: Sequence[str] = ("float32", "float16", "dynamic_int8")
@@ -81,6 +106,20 @@ class DemoSettings:
     seed: int = 0
     panel_size: int = 256
     warm_start_3d: bool = True
+
+    @classmethod
+    def for_budget(cls, budget: str, *, work_dir: Optional[str] = None, configs: Optional[Sequence[str]] = None,
+                   num_train: Optional[int] = None, **others) -> "DemoSettings":
+        """Settings of one budget of `BUDGETS`; `work_dir`, `configs` and `num_train` given (not None) win.
+
+        Raises:
+          ValueError: `budget` is not a key of `BUDGETS`.
+        """
+        if budget not in BUDGETS:
+            raise ValueError(f"Unknown demo budget {budget!r}; expected one of {sorted(BUDGETS)}.")
+        chosen = BUDGETS[budget]
+        return cls(work_dir=work_dir or chosen.work_dir, configs=tuple(configs or chosen.configs),
+                   num_train=num_train or chosen.num_train, **others)
 
 
 @dataclasses.dataclass

@@ -207,3 +207,36 @@ def test_a_slow_training_stage_is_reported_with_its_measured_rate():
     note = demo_lib.speed_note("m2d", images, 1098.0)
     assert note.startswith("m2d trained at 46.6 img/s (evaluations included): 2.0x the 542 s planned")
     assert "100 img/s" in note
+
+
+SCHEDULE_FIELDS = ("train.total_steps", "train.steps_per_epoch", "train.lr_boundaries", "train.lr_values",
+                   "train.checkpoint_every_steps")
+
+
+def _schedule(config):
+    return {field: getattr(config.train, field.split(".")[1]) for field in SCHEDULE_FIELDS}
+
+
+def test_the_full_budget_trains_the_demo_networks_longer_on_more_data():
+    demo, full = demo_lib.BUDGETS["demo"], demo_lib.BUDGETS["full"]
+    assert full.num_train == 4 * demo.num_train and full.work_dir != demo.work_dir
+    for short_path, long_path in zip(demo.configs, full.configs):
+        short, long = (load_experiment([str(ROOT / path)]) for path in (short_path, long_path))
+        assert long.name == "demo_full" and short.name == "demo"
+        assert long.train.total_steps > short.train.total_steps
+        assert long.train.lr_boundaries[-1] < long.train.total_steps  # the schedule fits the run
+        assert long.train.total_steps % long.train.checkpoint_every_steps == 0  # the last step is checkpointed
+        # Model, data, augmentation and precision are the demo's: only the name and the schedule differ.
+        same_schedule = [f"{field}={value}" for field, value in _schedule(short).items()]
+        assert long.override(same_schedule + ["name=demo"]) == short
+
+
+def test_a_budget_fills_only_the_settings_that_were_not_given():
+    full = demo_lib.DemoSettings.for_budget("full", num_val=8)
+    assert (full.work_dir, tuple(full.configs), full.num_train, full.num_val) == (
+        "runs/demo_full", ("configs/demo_full_2d.yaml", "configs/demo_full_3d.yaml"), 12000, 8)
+    given = demo_lib.DemoSettings.for_budget("full", work_dir="/tmp/w", configs=["a.yaml"], num_train=16)
+    assert (given.work_dir, given.configs, given.num_train) == ("/tmp/w", ("a.yaml",), 16)
+    assert demo_lib.DemoSettings.for_budget("demo") == demo_lib.DemoSettings()
+    with pytest.raises(ValueError, match=r"'fast'.*\['demo', 'full'\]"):
+        demo_lib.DemoSettings.for_budget("fast")

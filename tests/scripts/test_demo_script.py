@@ -99,3 +99,18 @@ def test_every_config_is_validated_before_anything_runs(tmp_path):
     with pytest.raises(ConfigError, match="dpeth"):
         demo_lib.run_demo(settings)
     assert not (tmp_path / "demo" / "data").exists()  # failed before generating data or training the 2D model
+
+
+def test_the_budget_flag_offers_exactly_the_budgets_of_demo_lib():
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py"), "--budget=nope"],
+                            capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert result.returncode != 0
+    offered = re.search(r"one of <([^>]*)>", result.stderr).group(1).split("|")
+    assert sorted(offered) == sorted(demo_lib.BUDGETS)
+
+
+def test_make_demo_full_runs_the_full_budget():
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile[makefile.index("\ndemo-full:"):].splitlines()[2]
+    assert recipe.strip() == "$(PY) scripts/demo.py --budget=full"
+    assert "demo-full" in makefile.splitlines()[[line.startswith(".PHONY") for line in makefile.splitlines()].index(True)]
