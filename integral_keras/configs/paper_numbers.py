@@ -14,12 +14,12 @@ Every experiment of `configs/paper/` states the table row of Sun et al., *Integr
         note: "..."              # where the value comes from, or why it is missing
 
 A value is `transcribed` only from the paper's text. A value taken from a quotation of the paper (issue 13
-quotes five numbers) is `quoted`: it is used everywhere a transcribed one is, and marked `(quoted)` wherever it is
-shown, until someone checks it against the paper's tables and makes it `transcribed`. A number that could not be
-read stays `null` with status `not_transcribed` (never a guess). `configs/paper/README.md` is generated from these blocks by
-`render_readme` (`python scripts/make_paper_readme.py`; a test checks that the file agrees), and
-`scripts/evaluate.py --compare_paper` prints the evaluated metrics next to them
-(`evaluation.paper_comparison.compare_with_paper`).
+quotes five numbers, issue 20 of the authors' repository one more) is `quoted`: it is used everywhere a transcribed
+one is, and marked `(quoted)` wherever it is shown, until someone checks it against the paper's tables and makes
+it `transcribed`. A number that could not be read stays `null` with status `not_transcribed` (never a guess).
+`configs/paper/README.md` is generated from these blocks by `render_readme` (`python scripts/make_paper_readme.py`;
+a test checks that the file agrees), and `scripts/evaluate.py --compare_paper` prints the evaluated metrics next to
+them (`evaluation.paper_comparison.compare_with_paper`).
 """
 import dataclasses
 import glob
@@ -178,7 +178,8 @@ files) say; the remaining differences are listed below with their reasons. Each 
 for its settings and the train / evaluate commands; its `paper:` block (`integral_keras.configs.paper_numbers`)
 carries the table, the row and the number(s) the paper reports for it. A number that has not been transcribed
 from the paper's text is `null` with `status: not_transcribed`, never a guess; the five numbers issue 13 quotes
-from the paper are entered with `status: quoted` and shown with `(quoted)` until checked against its tables.
+from the paper, and Table 10 (A)'s that the authors' repository quotes, are entered with `status: quoted` and
+shown with `(quoted)` until checked against its tables.
 
 Run them once the TFRecords exist (no downloads; set `model.pretrained` to a local ImageNet weights file):
 
@@ -221,9 +222,11 @@ DIFFERENCES = """\
    showed only its opening sections, not the tables of Section 5, so most values are `null` / `not_transcribed`,
    with a note. The numbers issue 13 quotes from the paper are entered with `status: quoted` (Table 1 H1 and
    Table 2 (b) H1: 86.8 / 17.2 / 52.9; Table 7 Strategy 2 I1: 52.7 mm; Table 10 (B) I*: 49.6 mm; Table 11
-   two-stage I1: 64.1 mm) and shown as `(quoted)`. Fill the rest in from the paper's tables (and make a checked
-   quoted value `transcribed`): the README, the headers' `Reported:` lines (regenerate) and `--compare_paper`
-   need no other change; a transcribed or quoted status is refused without a value and vice versa.
+   two-stage I1: 64.1 mm), as is Table 10 (A) I*'s 40.6 mm PA-MPJPE, which issue 20 of the authors' repository
+   quotes as the paper's next to the 49.6 mm; all are shown as `(quoted)`. Fill the rest in from the paper's
+   tables (and make a checked quoted value `transcribed`): the README, the headers' `Reported:` lines
+   (regenerate) and `--compare_paper` need no other change; a transcribed or quoted status is refused without a
+   value and vice versa.
 2. **Epoch counts.** The paper gives the optimiser (Adam, base learning rate 1e-3, dropped to 1e-5) but not
    every run's length. MPII / COCO runs train 140 epochs with drops at 90 and 120 (the I-methods: heat-map
    pre-training for the first 45); Human3.6M runs follow the authors' experiment files: 300 epochs with drops at
