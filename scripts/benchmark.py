@@ -52,17 +52,21 @@ def _training(argv):
     flags.DEFINE_integer("steps", 5, "Training steps per setting and round.")
     flags.DEFINE_integer("warmup", 3, "Untimed steps of every setting before timing.")
     flags.DEFINE_enum("reference", "none", ["none", "torch"],
-                      "torch: also time the same network in PyTorch (float32, eager) in the same rounds and report "
+                      "torch: also time the same network in PyTorch (eager) in the same rounds and report "
                       "the ratio; needs the `bench` extra (docs/benchmarks.md).")
     flags.DEFINE_bool("torch_channels_last", True,
                       "Run the PyTorch reference in the channels_last memory format (NHWC in memory; the faster one "
                       "for ResNet-50 at 256 px here: docs/benchmarks.md); false: contiguous NCHW.")
+    flags.DEFINE_enum("torch_precision", "float32", ["float32", "bfloat16"],
+                      "The PyTorch reference's precision: bfloat16 runs its forward under torch.autocast (compare "
+                      "with --precisions=bfloat16 on our side).")
     FLAGS(argv)
     from integral_keras.apps.benchmarks import training  # pylint: disable=import-outside-toplevel
 
     try:
         return training.run(FLAGS.config_file, FLAGS.params_override, FLAGS.precisions, FLAGS.batch_size,
-                            FLAGS.repeats, FLAGS.steps, FLAGS.warmup, FLAGS.reference, FLAGS.torch_channels_last)
+                            FLAGS.repeats, FLAGS.steps, FLAGS.warmup, FLAGS.reference, FLAGS.torch_channels_last,
+                            FLAGS.torch_precision)
     except (ValueError, ImportError) as error:
         raise app.UsageError(str(error)) from None
 

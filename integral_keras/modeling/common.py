@@ -3,6 +3,8 @@ from typing import Optional, Union
 
 import keras
 
+from integral_keras.layers.batch_norm import FusedBatchNormalization
+
 # The seed (PyTorch) uses BatchNorm with momentum 0.1 and eps 1e-5; Keras'
 # momentum is the decay of the moving average, hence 0.9.
 BN_MOMENTUM = 0.9
@@ -16,8 +18,22 @@ KERAS_DEFAULT_KERNEL_INITIALIZER = "glorot_uniform"
 
 
 def batch_norm(name: str) -> keras.layers.BatchNormalization:
-    """A channels-last BatchNormalization with the seed's momentum and epsilon."""
-    return keras.layers.BatchNormalization(axis=-1, momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=name)
+    """A channels-last (fused, `FusedBatchNormalization`) BatchNormalization with the seed's momentum and epsilon."""
+    return FusedBatchNormalization(axis=-1, momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=name)
+
+
+def with_fused_batch_norm(model: keras.Model) -> keras.Model:
+    """A functional `model` (e.g. from `keras.applications`) rebuilt with every Keras BatchNormalization replaced by
+    a `FusedBatchNormalization` of the same config; other layers are cloned. The clone gets `model`'s weights
+    (same names, same order), so a checkpoint or weights file of either loads into the other."""
+    def clone(layer):
+        if type(layer) is keras.layers.BatchNormalization:  # pylint: disable=unidiomatic-typecheck
+            return FusedBatchNormalization.from_config(layer.get_config())
+        return layer.__class__.from_config(layer.get_config())
+
+    fused = keras.models.clone_model(model, clone_function=clone)
+    fused.set_weights(model.get_weights())
+    return fused
 
 
 def head_initializer(stddev: Optional[float] = HEAD_INITIALIZER_STDDEV) -> Union[keras.initializers.Initializer, str]:

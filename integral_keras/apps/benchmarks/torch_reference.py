@@ -277,7 +277,13 @@ def benchmark_loss(outputs: Dict):
     return sum(value.float().square().mean() for value in outputs.values())
 
 
-def build_train_step(config: ModelConfig, images, learning_rate: float, channels_last: bool = True):
+#: `build_train_step` precisions: float32, or bfloat16 under `torch.autocast` (float32 weights and Adam state,
+#: convolutions and matrix products in bfloat16: what Keras' `mixed_bfloat16` policy does on our side).
+PRECISIONS = ("float32", "bfloat16")
+
+
+def build_train_step(config: ModelConfig, images, learning_rate: float, channels_last: bool = True,
+                     precision: str = "float32"):
     """A PyTorch training step (eager: forward, `benchmark_loss`, backward, Adam update) on a fixed batch.
 
     Args:
@@ -286,10 +292,17 @@ def build_train_step(config: ModelConfig, images, learning_rate: float, channels
       learning_rate: Adam's learning rate.
       channels_last: run in PyTorch's `channels_last` memory format (NHWC in memory) rather than the default
         contiguous NCHW (the faster one for ResNet-50 at 256 px in docs/benchmarks.md's measurement).
+      precision: one of `PRECISIONS`; `bfloat16` runs the forward pass and the loss under
+        `torch.autocast("cpu", torch.bfloat16)` (the backward pass follows the forward's dtypes).
 
     Returns:
-      `step()`: runs one step and returns the loss (a 0-d tensor).
+      `step()`: runs one step and returns the loss (a 0-d float32 tensor).
+
+    Raises:
+      ValueError: an unknown `precision`.
     """
+    if precision not in PRECISIONS:
+        raise ValueError(f"torch reference precision: unknown {precision!r}; choose from {list(PRECISIONS)}")
     torch = import_torch()
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     model = build_torch_model(config).to(memory_format=memory_format)
@@ -297,10 +310,12 @@ def build_train_step(config: ModelConfig, images, learning_rate: float, channels
     batch = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(memory_format=memory_format)
     # Keras' Adam epsilon (1e-7), so both sides apply the same update.
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate, eps=1e-7)
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16")
 
     def step():
         optimizer.zero_grad(set_to_none=True)
-        loss = benchmark_loss(model(batch))
+        with autocast:
+            loss = benchmark_loss(model(batch))
         loss.backward()
         optimizer.step()
         return loss.detach()

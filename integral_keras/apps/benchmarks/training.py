@@ -7,8 +7,9 @@ that interleave the settings in a rotating order, so load on a shared machine af
 the median images per second and the median over rounds of each setting's speed relative to `none` (float32).
 
 With `reference="torch"` the same network built in PyTorch (`torch_reference.py`: same layers, same loss, Adam at
-the same learning rate, float32, eager) is timed in the same rounds on the same batch, with as many threads as
-TensorFlow uses, and a second table gives each round's images per second of both sides and their ratio. Every run
+the same learning rate, eager; float32, or bfloat16 under `torch.autocast` with `torch_precision="bfloat16"`) is
+timed in the same rounds on the same batch, with as many threads as TensorFlow uses, and a second table gives each
+round's images per second of both sides and their ratio. Every run
 first prints the machine (CPU model, vector ISA) and the thread / oneDNN settings (`environment.py`).
 
 The data is random (a batch of uniform images), so the figures measure the network alone, without the input
@@ -17,6 +18,7 @@ pipeline; `scripts/benchmark.py pipeline` measures that.
 Usage:
   python scripts/benchmark.py training [--config_file=configs/demo_2d.yaml] [--params_override=...]
       [--precisions=none,bfloat16] [--batch_size=32] [--repeats=5] [--steps=5] [--reference=none|torch]
+      [--torch_precision=float32|bfloat16]
 """
 import functools
 import statistics
@@ -98,7 +100,8 @@ def round_rates(model_config, settings: Sequence[str], batch_size: int, repeats:
       settings: `train.mixed_precision` settings, each timed as its own model.
       batch_size, repeats, steps, warmup: as `time_interleaved`; one random uniform batch in [0, 255] feeds all.
       learning_rate: Adam's learning rate on every side.
-      reference: None, or `torch_reference` options `{"channels_last": bool}`: the PyTorch twin is timed too,
+      reference: None, or `torch_reference.build_train_step` options (`{"channels_last": bool, "precision":
+        "float32"}`): the PyTorch twin is timed too,
         under the label `torch`, on the same batch.
 
     Returns:
@@ -153,13 +156,16 @@ def reference_table(rates: Dict[str, List[float]], settings: Sequence[str]) -> s
 
 
 def run(config_files=("configs/demo_2d.yaml",), params_override=(), precisions=("none", "bfloat16"),
-        batch_size=None, repeats=5, steps=5, warmup=3, reference="none", torch_channels_last=True) -> int:
+        batch_size=None, repeats=5, steps=5, warmup=3, reference="none", torch_channels_last=True,
+        torch_precision="float32") -> int:
     """Times the experiment's training step under each precision (and PyTorch's) and prints the tables (the flags
     of `scripts/benchmark.py training`; `batch_size` None: the config's `data.batch_size`).
 
     Args:
       reference: `none`, or `torch`: also time the PyTorch twin (`torch_reference.py`) in the same rounds.
       torch_channels_last: run the PyTorch side in the `channels_last` memory format.
+      torch_precision: the PyTorch side's precision (`torch_reference.PRECISIONS`): compare ours in
+        `mixed_precision=bfloat16` with `bfloat16` (autocast) there.
 
     Raises:
       ValueError: an unknown precision setting or reference (naming the valid ones), `bfloat16` where it cannot
@@ -174,6 +180,9 @@ def run(config_files=("configs/demo_2d.yaml",), params_override=(), precisions=(
             raise ValueError(f"--precisions: unknown {setting!r}; choose from {list(precision.SETTINGS)}")
     if reference not in REFERENCES:
         raise ValueError(f"--reference: unknown {reference!r}; choose from {list(REFERENCES)}")
+    if torch_precision not in torch_reference.PRECISIONS:
+        raise ValueError(f"--torch_precision: unknown {torch_precision!r}; "
+                         f"choose from {list(torch_reference.PRECISIONS)}")
     if "bfloat16" in settings:
         precision.check_bfloat16_runs()  # before any model is built
     torch_rows, torch_options = [], None
@@ -182,7 +191,9 @@ def run(config_files=("configs/demo_2d.yaml",), params_override=(), precisions=(
         threads = environment.tensorflow_threads()[0] or environment.usable_cores()
         torch_rows = torch_reference.configure_threads(threads)
         torch_rows.append(("torch memory format", "channels_last" if torch_channels_last else "contiguous (NCHW)"))
-        torch_options = {"channels_last": torch_channels_last}
+        torch_rows.append(("torch precision", "bfloat16 (torch.autocast)" if torch_precision == "bfloat16"
+                           else "float32"))
+        torch_options = {"channels_last": torch_channels_last, "precision": torch_precision}
     print(f"{model_name(config.model)}, input {config.model.input_hw}, batch {batch_size}, Adam "
           f"{config.train.learning_rate:g}; native bfloat16: {precision.native_bfloat16() or 'no'}")
     print(environment.markdown_rows(environment.environment_rows(environment.cpu_info(), torch_rows)))

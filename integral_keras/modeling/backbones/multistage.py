@@ -17,6 +17,7 @@ from typing import Optional, Sequence, Tuple, Union
 
 import keras
 
+from integral_keras.layers.batch_norm import FusedBatchNormalization
 from integral_keras.modeling.backbones.factory import register_backbone, stage_outputs
 from integral_keras.modeling.backbones.pretrained import load_pretrained_weights
 from integral_keras.modeling.common import HEAD_INITIALIZER_STDDEV
@@ -32,15 +33,15 @@ def _bottleneck(x, filters: int, strides: int, projection: bool, name: str):
     shortcut = x
     if projection:
         shortcut = keras.layers.Conv2D(4 * filters, 1, strides=strides, name=f"{name}_0_conv")(x)
-        shortcut = keras.layers.BatchNormalization(epsilon=_BN_EPSILON, name=f"{name}_0_bn")(shortcut)
+        shortcut = FusedBatchNormalization(epsilon=_BN_EPSILON, name=f"{name}_0_bn")(shortcut)
     y = keras.layers.Conv2D(filters, 1, strides=strides, name=f"{name}_1_conv")(x)
-    y = keras.layers.BatchNormalization(epsilon=_BN_EPSILON, name=f"{name}_1_bn")(y)
+    y = FusedBatchNormalization(epsilon=_BN_EPSILON, name=f"{name}_1_bn")(y)
     y = keras.layers.ReLU(name=f"{name}_1_relu")(y)
     y = keras.layers.Conv2D(filters, 3, padding="same", name=f"{name}_2_conv")(y)
-    y = keras.layers.BatchNormalization(epsilon=_BN_EPSILON, name=f"{name}_2_bn")(y)
+    y = FusedBatchNormalization(epsilon=_BN_EPSILON, name=f"{name}_2_bn")(y)
     y = keras.layers.ReLU(name=f"{name}_2_relu")(y)
     y = keras.layers.Conv2D(4 * filters, 1, name=f"{name}_3_conv")(y)
-    y = keras.layers.BatchNormalization(epsilon=_BN_EPSILON, name=f"{name}_3_bn")(y)
+    y = FusedBatchNormalization(epsilon=_BN_EPSILON, name=f"{name}_3_bn")(y)
     y = keras.layers.Add(name=f"{name}_add")([shortcut, y])
     return keras.layers.ReLU(name=f"{name}_out")(y)
 

@@ -18,7 +18,7 @@ import keras
 
 from integral_keras.modeling.backbones.factory import register_backbone
 from integral_keras.modeling.backbones.pretrained import load_pretrained_weights
-from integral_keras.modeling.common import batch_norm, conv_bn_relu, symmetric_conv
+from integral_keras.modeling.common import batch_norm, conv_bn_relu, symmetric_conv, with_fused_batch_norm
 
 FEATURE_LEVELS = (2, 3, 4, 5)
 _BASIC_BLOCKS = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
@@ -94,7 +94,7 @@ def build_applications_resnet(depth: int, input_shape: Tuple[int, int, int] = (2
       A model mapping `(N, H, W, 3)` to `{"C2": (N, H/4, W/4, 256), ...,
       "C5": (N, H/32, W/32, 2048)}`.
     """
-    base = _APPLICATIONS[depth](include_top=False, weights=None, input_shape=input_shape)
+    base = with_fused_batch_norm(_APPLICATIONS[depth](include_top=False, weights=None, input_shape=input_shape))
     if pretrained:
         load_pretrained_weights(base, pretrained, f"resnet{depth}")
     return keras.Model(base.input, _feature_outputs(base), name=f"resnet{depth}")

@@ -95,6 +95,24 @@ def test_train_step_updates_the_twin(channels_last):
     assert all(np.isfinite(losses)) and losses[0] != losses[-1]
 
 
+def test_a_bfloat16_step_computes_the_float32_loss_to_bfloat16_accuracy_and_trains():
+    config = _config(input_size=32, heatmap_size=4)
+    images = np.random.default_rng(0).uniform(0.0, 255.0, (2, 32, 32, 3)).astype(np.float32)
+    first_losses = {}
+    for precision in torch_reference.PRECISIONS:
+        torch.manual_seed(0)  # the same initial weights on both sides
+        step = torch_reference.build_train_step(config, images, learning_rate=1e-3, precision=precision)
+        losses = [float(step()) for _ in range(3)]
+        assert all(np.isfinite(losses)) and losses[0] != losses[-1], precision
+        first_losses[precision] = losses[0]
+    # bfloat16 keeps 8 bits of mantissa: through ResNet-18's 20 layers the first loss moved by 5.5 % when this was
+    # written (2.267 against 2.149); the same loss to that order, but not bit for bit (it did run in bfloat16).
+    assert first_losses["bfloat16"] == pytest.approx(first_losses["float32"], rel=0.15)
+    assert first_losses["bfloat16"] != first_losses["float32"]
+    with pytest.raises(ValueError, match=r"unknown 'float16'"):
+        torch_reference.build_train_step(config, images, learning_rate=1e-3, precision="float16")
+
+
 def test_training_benchmark_times_the_reference_beside_ours():
     rates = training_benchmark.round_rates(_config(input_size=32, heatmap_size=4), ["none"], batch_size=2,
                                            repeats=2, steps=1, warmup=0, reference={"channels_last": False})

@@ -43,6 +43,13 @@ def test_run_rejects_an_unknown_reference():
         training_benchmark.run(["configs/demo_2d.yaml"], reference="jax")
 
 
+def test_run_rejects_an_unknown_torch_precision_before_building_a_model(monkeypatch):
+    monkeypatch.setattr(training_benchmark, "round_rates", lambda *args: pytest.fail("a model was built"))
+    expected = r"--torch_precision: unknown 'float16'; choose from \['float32', 'bfloat16'\]"
+    with pytest.raises(ValueError, match=expected):
+        training_benchmark.run(["configs/demo_2d.yaml"], reference="torch", torch_precision="float16")
+
+
 def test_run_refuses_bfloat16_where_it_cannot_run_before_building_a_model(monkeypatch):
     from integral_keras.training import precision  # pylint: disable=import-outside-toplevel
 
