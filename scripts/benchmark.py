@@ -23,6 +23,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
+from integral_keras import console  # noqa: E402
+
 SUBCOMMANDS = ("layers", "model", "pipeline", "training", "onednn", "startup")
 FLAGS = flags.FLAGS
 
@@ -86,6 +88,7 @@ def main(argv):
     if len(argv) < 2 or argv[1] not in SUBCOMMANDS:
         sys.stderr.write(f"usage: {argv[0]} {{{'|'.join(SUBCOMMANDS)}}} [flags]\n")
         return 2
+    console.filter_known_noise()  # TensorFlow's known-harmless lines (`failed call to cuInit`, ...), as train.py
     return RUNNERS[argv[1]]([argv[0]] + argv[2:]) or 0
 
 

@@ -1,9 +1,14 @@
 """Tests for integral_keras.apps.benchmarks (model, training): analytic MAC counts and the CLI."""
+import pathlib
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 import keras
 
+from integral_keras import console
 from integral_keras.apps.benchmarks import model as model_benchmark
 from integral_keras.configs import ConfigError, ModelConfig
 
@@ -90,3 +95,14 @@ def test_training_benchmark_steps_build_under_their_policy():
     assert resolved == "bfloat16"
     loss = step(np.zeros((1, 64, 64, 3), np.float32))
     assert loss.dtype == "float32" and np.isfinite(float(loss))
+
+
+def test_the_benchmark_binary_prints_its_table_without_tensorflows_harmless_lines():
+    root = pathlib.Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, str(root / "scripts" / "benchmark.py"), "training", "--config_file=configs/demo_2d.yaml",
+         "--params_override=model.hourglass_features=16", "--precisions=none", "--batch_size=2", "--repeats=1",
+         "--steps=1", "--warmup=0"], capture_output=True, text=True, timeout=300, cwd=root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "| none |" in result.stdout
+    assert not [line for line in result.stderr.splitlines() if console.harmless(line)], result.stderr[-3000:]
