@@ -7,6 +7,10 @@ interleaved round by round (in a rotating order) so that load on a shared
 machine affects both alike:
   (a) the network forward pass to the logits,
   (b) each decode layer alone on those logits,
+  (c) the building blocks every exact softmax-based layer is made of, alone on
+      the same logits (`floor_functions`): the per-joint maximum, one sum over
+      H (a single read of the tensor), `exp` fused into that sum, and the
+      three together, a lower bound that cannot give all coordinates,
 for 2D (K=16, D=1) and 3D (K=17, D=64) heat maps. Every call is a
 `tf.function` (XLA-compiled by default, as Keras' `jit_compile="auto"` does on
 TensorFlow) and is warmed up before timing. The table reports median times and
@@ -20,6 +24,7 @@ import statistics
 import time
 
 import keras
+from keras import ops
 import tensorflow as tf
 
 from integral_keras.layers import HeatmapArgmax, IntegralRegression, TwoStepIntegral
@@ -55,6 +60,39 @@ def decode_layers(num_joints, depth):
     }
 
 
+FLOOR_PREFIX = "floor: "
+
+
+def _per_joint_max(logits, num_joints, depth):
+    """`(N, H, W, K*D)` -> `(N, K)`: each joint's largest logit over its D*H*W cells, reduced as the layers do it
+    (over H and W of the contiguous view first, then over depth: one pass over the tensor)."""
+    return ops.max(ops.reshape(ops.max(logits, axis=(1, 2)), (-1, num_joints, depth)), axis=-1)
+
+
+def floor_functions(num_joints, depth):
+    """The building blocks of the integral layers, by table label; each maps `(N, H, W, K*D)` logits to a result.
+
+    - `max`: each joint's maximum, `(N, K)` (the first pass of a stable softmax);
+    - `sum over H`: `sum_h logits`, `(N, W, K*D)` (one read of the tensor, nothing computed per cell);
+    - `exp + sum over H`: `sum_h exp(logits)` (the same read with the exponential of every cell);
+    - `max, exp, sum over H`: `sum_h exp(logits - max)`, the exact softmax's unnormalised x-and-depth mass. It gives
+      neither y nor the normaliser on its own, so every exact layer costs at least this.
+    """
+
+    def max_exp_sum(logits):
+        _, height, width, _ = ops.shape(logits)
+        cells = ops.reshape(logits, (-1, height, width, num_joints, depth))
+        peak = _per_joint_max(logits, num_joints, depth)
+        return ops.sum(ops.exp(cells - ops.reshape(peak, (-1, 1, 1, num_joints, 1))), axis=1)
+
+    return {
+        FLOOR_PREFIX + "max": lambda logits: _per_joint_max(logits, num_joints, depth),
+        FLOOR_PREFIX + "sum over H": lambda logits: ops.sum(logits, axis=1),
+        FLOOR_PREFIX + "exp + sum over H": lambda logits: ops.sum(ops.exp(logits), axis=1),
+        FLOOR_PREFIX + "max, exp, sum over H": max_exp_sum,
+    }
+
+
 def _seconds(function, argument):
     start = time.perf_counter()
     function(argument)  # Eager tf.function calls on CPU return computed tensors.
@@ -66,13 +104,16 @@ def time_case(num_joints, depth, batch_size, repeats, warmup, jit_compile):
 
     Returns:
       `{label: (median ms, median per-round percentage of the forward pass)}`
-      with the forward pass under "forward".
+      with the forward pass under "forward" and the building blocks under
+      `FLOOR_PREFIX + ...` (`floor_functions`).
     """
     network = build_network(num_joints * depth)
     images = keras.random.uniform((batch_size, INPUT_SIZE, INPUT_SIZE, 3), 0.0, 255.0, seed=0)
     functions = {"forward": tf.function(lambda x: network(x, training=False), jit_compile=jit_compile)}
     for label, layer in decode_layers(num_joints, depth).items():
         functions[label] = tf.function(layer, jit_compile=jit_compile)
+    for label, block in floor_functions(num_joints, depth).items():
+        functions[label] = tf.function(block, jit_compile=jit_compile, autograph=False)
     logits = functions["forward"](images)
     arguments = {label: (images if label == "forward" else logits) for label in functions}
     for label, function in functions.items():
