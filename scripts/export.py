@@ -11,7 +11,6 @@ The config describes the model (method, sizes, skeleton); `--model_path` loads a
 `.keras` file instead of building the network from it. See docs/serving.md.
 """
 import os
-import pathlib
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

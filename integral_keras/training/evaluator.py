@@ -42,7 +42,7 @@ class PoseEvaluator:
         self._joints = []
         self._meta = {key: [] for key in META_KEYS}
 
-    def joints_from_outputs(self, outputs: Mapping) -> "tensor":
+    def joints_from_outputs(self, outputs: Mapping):
         """`(N, K, C)` float32 predicted joints in heat-map units from a model output dict (graph-safe):
         `PoseCodec.joints_from_outputs` with the method's rule."""
         if self.method is None:

@@ -31,7 +31,6 @@ from typing import Dict, Optional
 
 from absl import logging
 import keras
-import numpy as np
 import tensorflow as tf
 
 from integral_keras.training import distribution

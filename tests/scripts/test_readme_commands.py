@@ -3,7 +3,6 @@
 One `--quick` demo runs per module, in a folder that links `scripts/` and `configs/`, so that the README's relative
 paths (`runs/demo/...`, `saved_models/...`) resolve there exactly as after `make demo` in a clone.
 """
-import os
 import pathlib
 import shlex
 import subprocess

@@ -12,7 +12,6 @@ import tensorflow as tf
 
 from converter_fixtures import by_filename, read_shards, warnings_of, write_image
 from integral_keras.data import writer
-from integral_keras.data.converters import common
 from integral_keras.data.converters import jsonl
 
 COCO_K = 17
