@@ -25,7 +25,19 @@ MAX_DEBIAS_GAIN = 1000.0
 _Marginals = collections.namedtuple("_Marginals", ["x", "y", "z", "total"])
 
 
-def _scaled_exp(cells, beta):
+def joint_peaks(cells):
+    """Each joint's largest logit: `(N, H, W, K, D)` -> `(N, K)`.
+
+    Max over the leading (H, W) axes of the contiguous `(N, H, W, K*D)` view
+    first, then over depth: one pass over the tensor, cheaper than one
+    reduction over axes (1, 2, 4).
+    """
+    _, height, width, num_joints, depth = ops.shape(cells)
+    flat = ops.reshape(cells, (-1, height, width, num_joints * depth))
+    return ops.max(ops.reshape(ops.max(flat, axis=(1, 2)), (-1, num_joints, depth)), axis=-1)
+
+
+def scaled_exp(cells, beta):
     """Exponentiates joint-major logits relative to each joint's maximum.
 
     Args:
@@ -38,11 +50,8 @@ def _scaled_exp(cells, beta):
       `log_offset = beta * max` of shape `(N, K)`, so that
       `log(sum(exp(beta * cells))) = log_offset + log(sum(exp_map))`.
     """
-    _, height, width, num_joints, depth = ops.shape(cells)
-    # Max over the leading (H, W) axes of the contiguous (N, H, W, K*D) view
-    # first, then over depth: cheaper than one reduction over axes (1, 2, 4).
-    flat = ops.reshape(cells, (-1, height, width, num_joints * depth))
-    peak = ops.max(ops.reshape(ops.max(flat, axis=(1, 2)), (-1, num_joints, depth)), axis=-1)
+    num_joints = ops.shape(cells)[3]
+    peak = joint_peaks(cells)
     shifted = cells - ops.reshape(peak, (-1, 1, 1, num_joints, 1))
     if beta != 1.0:
         shifted = shifted * beta
@@ -144,7 +153,7 @@ class HeatmapSoftmax(_IntegralBase):
 
     def call(self, logits):
         cells = self.split_joints(logits)
-        exp_map, _ = _scaled_exp(cells, self.beta)
+        exp_map, _ = scaled_exp(cells, self.beta)
         total = ops.sum(exp_map, axis=(1, 2, 4), keepdims=True)
         return ops.reshape(exp_map / total, ops.shape(logits))
 
@@ -204,7 +213,7 @@ class IntegralRegression(_IntegralBase):
 
     def call(self, logits):
         cells = self.split_joints(logits)
-        exp_map, log_offset = _scaled_exp(cells, self.beta)
+        exp_map, log_offset = scaled_exp(cells, self.beta)
         marginals = _marginal_masses(exp_map)
         joints = _expected_joints(marginals)
         if self.debias:
@@ -261,7 +270,7 @@ class TwoStepIntegral(_IntegralBase):
     """
 
     def call(self, logits):
-        exp_map, _ = _scaled_exp(self.split_joints(logits), self.beta)
+        exp_map, _ = scaled_exp(self.split_joints(logits), self.beta)
         marginals = _marginal_masses(exp_map)
         outputs = {"joints": _expected_joints(marginals)}
         outputs.update(_normalised_marginals(marginals))

@@ -28,6 +28,7 @@ from keras import ops
 import tensorflow as tf
 
 from integral_keras.layers import HeatmapArgmax, IntegralRegression, TwoStepIntegral
+from integral_keras.layers import integral
 
 INPUT_SIZE = 256
 HEATMAP_SIZE = 64
@@ -63,30 +64,27 @@ def decode_layers(num_joints, depth):
 FLOOR_PREFIX = "floor: "
 
 
-def _per_joint_max(logits, num_joints, depth):
-    """`(N, H, W, K*D)` -> `(N, K)`: each joint's largest logit over its D*H*W cells, reduced as the layers do it
-    (over H and W of the contiguous view first, then over depth: one pass over the tensor)."""
-    return ops.max(ops.reshape(ops.max(logits, axis=(1, 2)), (-1, num_joints, depth)), axis=-1)
-
-
 def floor_functions(num_joints, depth):
     """The building blocks of the integral layers, by table label; each maps `(N, H, W, K*D)` logits to a result.
+
+    The max and the exponentials are the layers' own code (`layers.integral.joint_peaks`, `scaled_exp`), so the
+    floor follows any change to them.
 
     - `max`: each joint's maximum, `(N, K)` (the first pass of a stable softmax);
     - `sum over H`: `sum_h logits`, `(N, W, K*D)` (one read of the tensor, nothing computed per cell);
     - `exp + sum over H`: `sum_h exp(logits)` (the same read with the exponential of every cell);
-    - `max, exp, sum over H`: `sum_h exp(logits - max)`, the exact softmax's unnormalised x-and-depth mass. It gives
-      neither y nor the normaliser on its own, so every exact layer costs at least this.
+    - `max, exp, sum over H`: `sum_h exp(logits - max)`, `(N, W, K, D)`, the exact softmax's unnormalised
+      x-and-depth mass. It gives neither y nor the normaliser on its own, so every exact layer costs at least this.
     """
 
+    split_joints = IntegralRegression(num_joints, depth).split_joints  # (N, H, W, K*D) -> (N, H, W, K, D)
+
     def max_exp_sum(logits):
-        _, height, width, _ = ops.shape(logits)
-        cells = ops.reshape(logits, (-1, height, width, num_joints, depth))
-        peak = _per_joint_max(logits, num_joints, depth)
-        return ops.sum(ops.exp(cells - ops.reshape(peak, (-1, 1, 1, num_joints, 1))), axis=1)
+        exp_map, _ = integral.scaled_exp(split_joints(logits), 1.0)
+        return ops.sum(exp_map, axis=1)
 
     return {
-        FLOOR_PREFIX + "max": lambda logits: _per_joint_max(logits, num_joints, depth),
+        FLOOR_PREFIX + "max": lambda logits: integral.joint_peaks(split_joints(logits)),
         FLOOR_PREFIX + "sum over H": lambda logits: ops.sum(logits, axis=1),
         FLOOR_PREFIX + "exp + sum over H": lambda logits: ops.sum(ops.exp(logits), axis=1),
         FLOOR_PREFIX + "max, exp, sum over H": max_exp_sum,
